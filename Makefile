@@ -1,0 +1,31 @@
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv from a bare
+# Python 3.11 with pip; nothing else needs installing by hand.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sektorsim run configs/denmark/current.yaml --out results/latest
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_engines.py
+	$(BIN)/python benchmarks/bench_scaling.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks
+
+clean:
+	rm -rf $(VENV) results/latest .pytest_cache

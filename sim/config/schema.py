@@ -1,0 +1,345 @@
+"""The scenario schema: every number the model uses, each with its evidence.
+
+A number is a parameter object ``{value, source | assumption, range}`` so the evidence
+travels with the value (DEVELOPERS.md non-negotiable 8). Unknown keys are errors
+everywhere (``extra="forbid"``). Field descriptions double as the reference docs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Patient groups, by primary condition; ``multimorbid`` = two or more target conditions.
+GROUPS: tuple[str, ...] = ("copd", "diabetes", "heart", "back", "multimorbid", "other")
+#: Age bands used by hazards; ``u65`` are 50-64 year olds with a target condition.
+AGE_BANDS: tuple[str, ...] = ("u65", "65-74", "75-84", "85plus")
+#: Conditions that chronic-care packages and hazard ratios refer to (seeds/002, 4.1).
+CONDITIONS: tuple[str, ...] = ("copd", "diabetes", "heart", "back")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Evidence(Strict):
+    """Where a number comes from: a source, or an assumption with a plausible range."""
+
+    source: str | None = Field(None, description="Document, table and year.")
+    assumption: str | None = Field(None, description="What was assumed and why.")
+    range: tuple[float, float] | None = Field(
+        None, description="Plausible low and high value, for sensitivity analysis."
+    )
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> Evidence:
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"range must be [low, high], got {list(self.range)}")
+        return self
+
+    @property
+    def documented(self) -> bool:
+        return bool(self.source) or (bool(self.assumption) and self.range is not None)
+
+
+class Number(Evidence):
+    """A non-negative number with its evidence."""
+
+    value: float = Field(ge=0)
+
+
+class Probability(Evidence):
+    value: float = Field(ge=0, le=1)
+
+
+class PositiveNumber(Evidence):
+    value: float = Field(gt=0)
+
+
+def _complete(mapping: dict[str, float], keys: tuple[str, ...], what: str) -> dict[str, float]:
+    missing = [k for k in keys if k not in mapping]
+    unknown = [k for k in mapping if k not in keys]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown {', '.join(unknown)}")
+        raise ValueError(f"needs one value per {what} ({', '.join(keys)}): {'; '.join(parts)}")
+    return mapping
+
+
+class ByGroup(Evidence):
+    """A non-negative value per patient group."""
+
+    value: dict[str, float]
+
+    @field_validator("value")
+    @classmethod
+    def _groups(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x < 0 for x in v.values()):
+            raise ValueError("values must be >= 0")
+        return _complete(v, GROUPS, "patient group")
+
+
+class ProbabilityByGroup(ByGroup):
+    @field_validator("value")
+    @classmethod
+    def _unit(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x > 1 for x in v.values()):
+            raise ValueError("probabilities must be <= 1")
+        return v
+
+
+class ByAgeBand(Evidence):
+    """A non-negative value per age band."""
+
+    value: dict[str, float]
+
+    @field_validator("value")
+    @classmethod
+    def _bands(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x < 0 for x in v.values()):
+            raise ValueError("values must be >= 0")
+        return _complete(v, AGE_BANDS, "age band")
+
+
+class ProbabilityByAgeBand(ByAgeBand):
+    @field_validator("value")
+    @classmethod
+    def _unit(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x > 1 for x in v.values()):
+            raise ValueError("probabilities must be <= 1")
+        return v
+
+
+# --------------------------------------------------------------------------- geography
+class Geography(Strict):
+    file: str = Field(description="CSV of municipalities (see configs/geography/README.md).")
+    sources: str | None = Field(None, description="YAML with the source of each CSV column.")
+    municipalities: list[str] | None = Field(
+        None, description="Simulate only these municipalities (default: all in the file)."
+    )
+
+
+# -------------------------------------------------------------------------- population
+class Frailty(Strict):
+    medium: ProbabilityByAgeBand
+    high: ProbabilityByAgeBand
+
+    @model_validator(mode="after")
+    def _sum(self) -> Frailty:
+        for band in AGE_BANDS:
+            if self.medium.value[band] + self.high.value[band] > 1:
+                raise ValueError(f"frailty medium + high exceeds 1 in age band {band}")
+        return self
+
+
+class Population(Strict):
+    scale: float = Field(
+        1.0, gt=0, le=1, description="Fraction of the population simulated; capacities scale too."
+    )
+    under65_chronic_per_1000: Number = Field(
+        description="50-64 year olds with a target condition, per 1,000 inhabitants."
+    )
+    prevalence: dict[str, ProbabilityByAgeBand] = Field(
+        description="Share with each condition (copd, diabetes, heart, back) by age band."
+    )
+    frailty: Frailty
+    male_share: Probability
+    entry_per_1000_per_year: Number = Field(
+        description="New patients (turning 65 or newly diagnosed) per 1,000 in the cohort a year."
+    )
+
+    @field_validator("prevalence")
+    @classmethod
+    def _conditions(cls, v: dict) -> dict:
+        return _complete(v, CONDITIONS, "condition")
+
+
+# ---------------------------------------------------------------------------- episodes
+class PostDischarge(Strict):
+    excess_episodes: Number = Field(
+        description="Expected extra acute episodes after a discharge (integral of the excess hazard)."
+    )
+    decay_days: PositiveNumber = Field(description="Time constant of the excess hazard's decay.")
+    hr_premature: Number = Field(description="Multiplier on excess episodes after a premature discharge.")
+    hr_stepdown: Number = Field(description="Multiplier after a completed step-down stay.")
+    hr_home_followup: Number = Field(description="Multiplier with home-treatment follow-up.")
+
+
+class Episodes(Strict):
+    base_rate_per_year: ByAgeBand = Field(description="Acute episodes a year without conditions.")
+    condition_hr: dict[str, Number] = Field(description="Hazard ratio per condition (multiplied).")
+    frailty_hr: dict[Literal["medium", "high"], Number]
+    post_discharge: PostDischarge
+
+    @field_validator("condition_hr")
+    @classmethod
+    def _conditions(cls, v: dict) -> dict:
+        return _complete(v, CONDITIONS, "condition")
+
+
+class Mortality(Strict):
+    background_per_year: ByAgeBand
+    frailty_hr: dict[Literal["medium", "high"], Number]
+    in_hospital: ProbabilityByGroup = Field(description="Death during an acute admission.")
+    post_discharge_excess: Number = Field(
+        description="Expected extra deaths per discharge from the decaying post-discharge hazard."
+    )
+    post_discharge_decay_days: PositiveNumber
+
+
+class Triage(Strict):
+    gp_need_per_100k: PositiveNumber = Field(
+        description="GP capacity per 100,000 at which every episode reaches its GP in time."
+    )
+    gp_resolve: ProbabilityByGroup = Field(description="Episode resolved by the GP, given access.")
+    home_treatment_suitable: ProbabilityByGroup
+    stepup_suitable: ProbabilityByGroup
+
+
+# ---------------------------------------------------------------------------- settings
+Owner = Literal["municipality", "council"]
+StayDistribution = Literal["exponential", "lognormal", "gamma"]
+
+
+class Stay(Strict):
+    distribution: StayDistribution = "lognormal"
+    cv: Number = Field(description="Coefficient of variation (ignored for exponential).")
+
+
+class Hospital(Strict):
+    beds_per_1000: Number = Field(description="Acute medical beds per 1,000 simulated patients.")
+    beds_override: dict[str, float] = Field(
+        default_factory=dict, description="Beds per 1,000 for named health councils."
+    )
+    los_mean_days: ByGroup
+    los: Stay
+    pressure_threshold: Probability = Field(
+        description="Occupancy from which stays are shortened (premature discharge)."
+    )
+    pressure_los_factor: Probability = Field(description="Stay multiplier under bed pressure.")
+    stepdown: ProbabilityByGroup = Field(description="Discharges that need a step-down bed.")
+    home_followup: ProbabilityByGroup = Field(
+        description="Discharges with home-treatment follow-up."
+    )
+
+
+class IntermediateCare(Strict):
+    owner: Owner = Field(description="Who runs the beds: municipality (today) or council (reform).")
+    beds_per_1000: Number
+    beds_override: dict[str, float] = Field(
+        default_factory=dict, description="Beds per 1,000 for named municipalities or councils."
+    )
+    stepup_mean_days: PositiveNumber
+    stepdown_mean_days: PositiveNumber
+    stay: Stay
+    escalation: Probability = Field(description="Stays that end in a hospital admission.")
+    user_payment_dkk_per_day: Number
+    decline_per_100_dkk: Probability = Field(
+        description="Share of offered patients who decline per DKK 100/day of user payment."
+    )
+    free_choice: bool = Field(
+        False, description="A patient may take a free bed in another unit of the same region."
+    )
+
+
+class HomeTreatment(Strict):
+    owner: Owner
+    slots_per_1000: Number = Field(description="Patients a team can treat at once, per 1,000.")
+    on_duty_hours: Number = Field(description="Hours a day the team takes new patients (24 = 24/7).")
+    duty_start_hour: float = Field(8.0, ge=0, lt=24)
+    episode_mean_days: PositiveNumber
+    followup_mean_days: PositiveNumber
+    escalation: Probability = Field(description="Home-treatment episodes ending in admission.")
+
+    @field_validator("on_duty_hours")
+    @classmethod
+    def _day(cls, v: Number) -> Number:
+        if v.value > 24:
+            raise ValueError("on_duty_hours.value must be at most 24")
+        return v
+
+
+class ChronicPackages(Strict):
+    start: dict[str, dt.date] = Field(
+        default_factory=dict, description="Date each condition's package starts (none: not offered)."
+    )
+    capacity_per_1000: Number = Field(description="Enrolled patients per 1,000 eligible.")
+    episode_hr: Number = Field(description="Hazard ratio of acute episodes while enrolled.")
+
+    @field_validator("start")
+    @classmethod
+    def _conditions(cls, v: dict) -> dict:
+        unknown = [k for k in v if k not in CONDITIONS]
+        if unknown:
+            raise ValueError(f"unknown condition {unknown[0]!r}; expected one of {CONDITIONS}")
+        return v
+
+
+class GeneralPractice(Strict):
+    capacity_factor: Number = Field(description="Multiplier on each area's GP capacity.")
+    packages: ChronicPackages
+
+
+class Responsibility(Strict):
+    window_hours: Number = Field(description="Hospital keeps treatment responsibility this long.")
+    coverage: ProbabilityByGroup = Field(description="Discharged patients the window covers.")
+    resolve: Probability = Field(
+        description="Episodes inside the window handled without admission by the hospital team."
+    )
+
+
+class Settings(Strict):
+    hospital: Hospital
+    sop: IntermediateCare
+    home_treatment: HomeTreatment
+    gp: GeneralPractice
+    responsibility: Responsibility
+
+
+# ------------------------------------------------------------------------------- costs
+class Costs(Strict):
+    hospital_bed_day_dkk: Number
+    sop_bed_day_dkk: Number
+    home_treatment_day_dkk: Number
+    gp_contact_dkk: Number
+    kmf_per_admission_dkk: Number = Field(description="Municipal co-financing per admission.")
+    delayed_discharge_day_dkk: Number = Field(description="Municipal payment per delayed day.")
+
+
+# -------------------------------------------------------------------------- simulation
+class Simulation(Strict):
+    start: dt.date = Field(description="First reported day.")
+    end: dt.date = Field(description="Day after the last reported day.")
+    warmup_days: int = Field(ge=0, description="Simulated before `start`, not reported.")
+    period: Literal["month", "quarter", "year"] = "quarter"
+    readmission_followup_days: int = Field(
+        30, ge=0, description="Simulated after `end` so late discharges get their 30 days."
+    )
+    seed: int = Field(ge=0)
+    replications: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Simulation:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if self.start.day != 1:
+            raise ValueError(f"start ({self.start}) must be the first day of a month")
+        return self
+
+
+class Scenario(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    geography: Geography
+    population: Population
+    episodes: Episodes
+    mortality: Mortality
+    triage: Triage
+    settings: Settings
+    costs: Costs
+    simulation: Simulation

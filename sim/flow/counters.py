@@ -1,0 +1,73 @@
+"""What both engines count, per period × municipality × patient group.
+
+The index of each name in `COUNTERS` is its column in an engine's `counts` array of shape
+(period, municipality, group, counter). Unit-level time integrals go in `unit_occupancy`.
+"""
+
+from __future__ import annotations
+
+COUNTERS: tuple[str, ...] = (
+    "episodes",
+    "window_resolved",
+    "gp_contacts",
+    "gp_resolved",
+    "home_treatment_episodes",
+    "home_followups",
+    "ht_escalations",
+    "stepup_requests",
+    "stepup_blocked",
+    "sop_admissions",
+    "sop_stepdowns",
+    "sop_escalations",
+    "admissions",
+    "discharges",
+    "readmissions_30d",
+    "deaths",
+    "deaths_in_hospital",
+    "premature_discharges",
+    "delayed_discharges",
+    "hospital_bed_days",
+    "delayed_discharge_days",
+    "sop_bed_days",
+    "ht_days",
+    "sop_wait_days",
+    "sop_waits",
+    "admission_wait_days",
+    "entries",
+    "person_days",
+)
+C = {name: i for i, name in enumerate(COUNTERS)}
+N_COUNTERS = len(COUNTERS)
+
+#: unit kinds in `unit_occupancy` (period, kind, unit): time-integral of occupied places.
+UNIT_KINDS: tuple[str, ...] = ("hospital", "sop", "home_treatment")
+
+# Constants the numba kernel uses (module-level ints are frozen at compile time).
+EPISODES = C["episodes"]
+WINDOW_RESOLVED = C["window_resolved"]
+GP_CONTACTS = C["gp_contacts"]
+GP_RESOLVED = C["gp_resolved"]
+HT_EPISODES = C["home_treatment_episodes"]
+HT_FOLLOWUPS = C["home_followups"]
+HT_ESCALATIONS = C["ht_escalations"]
+STEPUP_REQUESTS = C["stepup_requests"]
+STEPUP_BLOCKED = C["stepup_blocked"]
+SOP_ADMISSIONS = C["sop_admissions"]
+SOP_STEPDOWNS = C["sop_stepdowns"]
+SOP_ESCALATIONS = C["sop_escalations"]
+ADMISSIONS = C["admissions"]
+DISCHARGES = C["discharges"]
+READMISSIONS = C["readmissions_30d"]
+DEATHS = C["deaths"]
+DEATHS_IN_HOSPITAL = C["deaths_in_hospital"]
+PREMATURE = C["premature_discharges"]
+DELAYED = C["delayed_discharges"]
+HOSPITAL_DAYS = C["hospital_bed_days"]
+DELAYED_DAYS = C["delayed_discharge_days"]
+SOP_DAYS = C["sop_bed_days"]
+HT_DAYS = C["ht_days"]
+SOP_WAIT_DAYS = C["sop_wait_days"]
+SOP_WAITS = C["sop_waits"]
+ADMISSION_WAIT_DAYS = C["admission_wait_days"]
+ENTRIES = C["entries"]
+PERSON_DAYS = C["person_days"]

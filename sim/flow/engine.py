@@ -1,0 +1,138 @@
+"""Drive the compiled kernel period by period (the API the organisation layer uses)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.flow import kernel
+from sim.flow.counters import N_COUNTERS
+from sim.flow.inputs import N_GROUPS, FlowInputs, PeriodSettings
+
+#: heap slots per patient: at most three live events each, plus stale ones awaiting pop.
+HEAP_PER_PATIENT = 6
+
+
+def kernel_params(inputs: FlowInputs) -> kernel.KParams:
+    pr, un = inputs.params, inputs.units
+    fields = {name: getattr(pr, name) for name in kernel.PARAM_FIELDS if hasattr(pr, name)}
+    fields.update(
+        hosp_of_muni=un.hosp_of_muni,
+        sop_of_muni=un.sop_of_muni,
+        ht_of_muni=un.ht_of_muni,
+        sop_region=un.sop_region,
+    )
+    typed = {
+        k: (np.ascontiguousarray(v, dtype=np.int64 if v.dtype.kind in "iub" else np.float64)
+            if isinstance(v, np.ndarray) else (np.int64(v) if isinstance(v, int) else np.float64(v)))
+        for k, v in fields.items()
+    }
+    return kernel.make(kernel.KParams, kernel.PARAM_FIELDS, typed)
+
+
+def max_units(inputs: FlowInputs) -> int:
+    u = inputs.units
+    return max(len(u.hospital_names), len(u.sop_names), len(u.ht_names))
+
+
+def kernel_settings(settings: PeriodSettings, n_units: int) -> kernel.KSettings:
+    cap = np.zeros((3, n_units), dtype=np.int64)
+    for row, values in enumerate((settings.hospital_beds, settings.sop_beds, settings.ht_slots)):
+        cap[row, : len(values)] = values
+    return kernel.make(kernel.KSettings, kernel.SETTING_FIELDS, dict(
+        cap=cap,
+        sop_accept=np.asarray(settings.sop_accept, dtype=np.float64),
+        ht_duty_start=np.asarray(settings.ht_duty_start, dtype=np.float64),
+        ht_duty_hours=np.asarray(settings.ht_duty_hours, dtype=np.float64),
+        gp_access=np.asarray(settings.gp_access, dtype=np.float64),
+        package_conditions=np.int64(settings.package_conditions),
+        package_share=np.float64(settings.package_share),
+        window_days=np.float64(settings.window_days),
+        window_resolve=np.float64(settings.window_resolve),
+        free_choice=bool(settings.free_choice),
+    ))
+
+
+def new_state(inputs: FlowInputs) -> dict[str, np.ndarray]:
+    """Arrays for every patient slot (cohort + room for entrants), empty units and heap.
+
+    The kernel's State structure is built from these very arrays (no copy), so this dict
+    is also how Python reads the results.
+    """
+    c, n = inputs.cohort, inputs.max_patients
+    n_muni, n_periods, n_units = inputs.geography.n, len(inputs.periods), max_units(inputs)
+
+    def fill(values: np.ndarray, dtype: type, pad: float = 0) -> np.ndarray:
+        out = np.full(n, pad, dtype=dtype)
+        out[: values.size] = values
+        return out
+
+    i64 = lambda v=0: np.full(n, v, dtype=np.int64)  # noqa: E731
+    f64 = lambda v=0.0: np.full(n, v, dtype=np.float64)  # noqa: E731
+    loc = i64(kernel.UNBORN)
+    loc[: c.size] = kernel.HOME
+    heap = HEAP_PER_PATIENT * n + 4 * n_muni + 1024
+    return dict(
+        muni=fill(c.muni, np.int64), group=fill(c.group, np.int64), age0=fill(c.age0, np.float64),
+        frailty=fill(c.frailty, np.int64), cond=fill(c.conditions, np.int64),
+        pkg_u=fill(c.pkg_u, np.float64), risk=f64(),
+        loc=loc, unit=i64(-1), ver=i64(), dver=i64(), enrolled=i64(), mark=f64(), pmark=f64(),
+        delayed=i64(), delayed_since=f64(), premature=i64(), last_disc=f64(-1.0),
+        disc_period=i64(), disc_counted=i64(), excess_m=f64(), resp_until=f64(-1.0),
+        qprev=i64(-1), qnext=i64(-1), qsince=f64(), n_patients=np.array([c.size], dtype=np.int64),
+        occ=np.zeros((3, n_units), dtype=np.int64),
+        qhead=np.full((3, n_units), -1, dtype=np.int64),
+        qtail=np.full((3, n_units), -1, dtype=np.int64),
+        umark=np.zeros((3, n_units)), unit_occ=np.zeros((n_periods, 3, n_units)),
+        h_time=np.zeros(heap), h_seq=np.zeros(heap, dtype=np.int64),
+        h_kind=np.zeros(heap, dtype=np.int64), h_id=np.zeros(heap, dtype=np.int64),
+        h_ver=np.zeros(heap, dtype=np.int64), h_size=np.zeros(1, dtype=np.int64),
+        seq=np.zeros(1, dtype=np.int64), now=np.zeros(1),
+        counts=np.zeros((n_periods, n_muni, N_GROUPS, N_COUNTERS)),
+    )
+
+
+def _grow_heap(arrays: dict[str, np.ndarray]) -> bool:
+    """Double the heap when it is more than half full (between periods only)."""
+    if arrays["h_size"][0] * 2 < arrays["h_time"].size:
+        return False
+    for name in ("h_time", "h_seq", "h_kind", "h_id", "h_ver"):
+        old = arrays[name]
+        arrays[name] = np.zeros(old.size * 2, dtype=old.dtype)
+        arrays[name][: old.size] = old
+    return True
+
+
+class NumbaEngine:
+    """The compiled patient flow of one replication, advanced one period at a time."""
+
+    def __init__(self, inputs: FlowInputs, rng: dict[str, np.random.Generator], check: bool = False):
+        self.inputs = inputs
+        self.rng = rng
+        self.check = check
+        self.params = kernel_params(inputs)
+        self.n_units = max_units(inputs)
+        self.arrays = new_state(inputs)
+        self.state = kernel.make(kernel.State, kernel.STATE_FIELDS, self.arrays)
+        self.events = 0
+        self._started = False
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.arrays["counts"]
+
+    @property
+    def unit_occupancy(self) -> np.ndarray:
+        return self.arrays["unit_occ"]
+
+    def run_period(self, k: int, settings: PeriodSettings) -> None:
+        ks = kernel_settings(settings, self.n_units)
+        if not self._started:
+            kernel.start(self.state, self.params, ks, self.rng["clock"], self.rng["entry"])
+            self._started = True
+        if _grow_heap(self.arrays):
+            self.state = kernel.make(kernel.State, kernel.STATE_FIELDS, self.arrays)
+        r = self.rng
+        self.events += kernel.run_period(
+            self.state, self.params, ks, r["clock"], r["route"], r["stay"], r["entry"],
+            k, float(self.inputs.periods[k].end), self.check,
+        )

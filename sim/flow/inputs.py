@@ -1,0 +1,371 @@
+"""From a validated scenario to the arrays both engines read.
+
+`FlowInputs` is everything fixed for a run (population, units, parameters);
+`PeriodSettings` is what organisations may change between planning periods
+(capacities, duty hours, user payment, packages, the responsibility window).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from sim.config.schema import AGE_BANDS, CONDITIONS, GROUPS, Scenario, StayDistribution
+from sim.geography import Geography
+
+N_GROUPS = len(GROUPS)
+N_BANDS = len(AGE_BANDS)
+BAND_EDGES = np.array([65.0, 75.0, 85.0])  # ages where the band changes
+DAYS_PER_YEAR = 365.25
+DISTRIBUTIONS: dict[StayDistribution, int] = {"exponential": 0, "lognormal": 1, "gamma": 2}
+GROUP_OF_CONDITION = {c: GROUPS.index(c) for c in CONDITIONS}
+MULTIMORBID = GROUPS.index("multimorbid")
+OTHER = GROUPS.index("other")
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The synthetic population at day 0, one entry per patient."""
+
+    muni: np.ndarray  # int64
+    group: np.ndarray  # int64
+    age0: np.ndarray  # float64, age at day 0
+    frailty: np.ndarray  # int64 0/1/2
+    conditions: np.ndarray  # int64 bitmask over CONDITIONS
+    male: np.ndarray  # bool
+    pkg_u: np.ndarray  # float64, fixed uniform for package enrolment
+
+    @property
+    def size(self) -> int:
+        return int(self.muni.size)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Scalar and tabulated rates, in per-day units where they are hazards."""
+
+    episode_rate: np.ndarray  # (band,) per day, without conditions
+    condition_hr: np.ndarray  # (condition,)
+    episode_frailty_hr: np.ndarray  # (3,)
+    package_hr: float
+    excess_episodes: float
+    excess_decay: float
+    hr_premature: float
+    hr_stepdown: float
+    hr_followup: float
+    death_rate: np.ndarray  # (band,) per day
+    death_frailty_hr: np.ndarray  # (3,)
+    death_in_hospital: np.ndarray  # (group,)
+    excess_deaths: float
+    excess_death_decay: float
+    gp_resolve: np.ndarray  # (group,)
+    ht_suitable: np.ndarray
+    stepup_suitable: np.ndarray
+    los_mean: np.ndarray  # (group,)
+    los_dist: int
+    los_cv: float
+    pressure_threshold: float
+    pressure_factor: float
+    stepdown: np.ndarray  # (group,)
+    followup: np.ndarray  # (group,)
+    sop_stepup_mean: float
+    sop_stepdown_mean: float
+    sop_dist: int
+    sop_cv: float
+    sop_escalation: float
+    ht_mean: float
+    ht_followup_mean: float
+    ht_escalation: float
+    coverage: np.ndarray  # (group,)
+    entry_rate: np.ndarray  # (municipality,) entrants per day
+    entry_conditions: np.ndarray  # (condition,) prevalence at 65
+    entry_frailty: np.ndarray  # (3,) probabilities at 65
+
+
+@dataclass(frozen=True)
+class PeriodSettings:
+    """What the organisation layer decides, per planning period."""
+
+    hospital_beds: np.ndarray  # (hospital unit,) int64
+    sop_beds: np.ndarray  # (sop unit,) int64
+    ht_slots: np.ndarray  # (ht unit,) int64
+    sop_accept: np.ndarray  # (sop unit,) probability an offered bed is accepted
+    ht_duty_start: np.ndarray  # (ht unit,) hour of day
+    ht_duty_hours: np.ndarray  # (ht unit,)
+    gp_access: np.ndarray  # (municipality,) probability an episode reaches the GP
+    package_conditions: int  # bitmask of conditions with an active package
+    package_share: float  # enrolled share of the eligible
+    window_days: float
+    window_resolve: float
+    free_choice: bool
+
+    def with_(self, **changes: object) -> PeriodSettings:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Units:
+    """Which unit serves each municipality, and the region used for free choice."""
+
+    hosp_of_muni: np.ndarray
+    sop_of_muni: np.ndarray
+    ht_of_muni: np.ndarray
+    sop_region: np.ndarray  # (sop unit,) reform region, for free choice
+    hospital_names: tuple[str, ...]
+    sop_names: tuple[str, ...]
+    ht_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: float  # day
+    end: float
+    reported: bool
+    first_date: dt.date
+
+
+@dataclass(frozen=True)
+class FlowInputs:
+    geography: Geography
+    cohort: Cohort
+    params: Params
+    units: Units
+    periods: tuple[Period, ...]
+    max_patients: int
+
+
+def _band_table(value: dict[str, float]) -> np.ndarray:
+    return np.array([value[b] for b in AGE_BANDS], dtype=np.float64)
+
+
+def _group_table(value: dict[str, float]) -> np.ndarray:
+    return np.array([value[g] for g in GROUPS], dtype=np.float64)
+
+
+def group_of(conditions: np.ndarray) -> np.ndarray:
+    """Patient group from a condition bitmask: the single condition, multimorbid or other."""
+    counts = np.zeros(conditions.shape, dtype=np.int64)
+    group = np.full(conditions.shape, OTHER, dtype=np.int64)
+    for bit, cond in enumerate(CONDITIONS):
+        has = (conditions >> bit) & 1 == 1
+        counts += has
+        group[has] = GROUP_OF_CONDITION[cond]
+    group[counts >= 2] = MULTIMORBID
+    return group
+
+
+def build_cohort(scenario: Scenario, geo: Geography, rng: np.random.Generator) -> Cohort:
+    """Draw the synthetic patients of every municipality (65+ and 50-64 with a condition)."""
+    pop = scenario.population
+    scale = pop.scale
+    u65 = pop.under65_chronic_per_1000.value / 1000.0 * geo.population
+    counts = np.rint(np.column_stack([u65, geo.pop_by_band]) * scale).astype(np.int64)
+    band = np.repeat(np.tile(np.arange(N_BANDS), geo.n), counts.ravel())
+    muni = np.repeat(np.arange(geo.n), counts.sum(axis=1))
+    n = band.size
+    low = np.array([50.0, 65.0, 75.0, 85.0])[band]
+    width = np.array([15.0, 10.0, 10.0, 0.0])[band]
+    age0 = low + width * rng.random(n)
+    old = band == 3
+    age0[old] = np.minimum(85.0 + rng.exponential(4.5, old.sum()), 105.0)
+
+    prevalence = np.array([_band_table(pop.prevalence[c].value) for c in CONDITIONS])  # (c, band)
+    conditions = np.zeros(n, dtype=np.int64)
+    draws = rng.random((len(CONDITIONS), n))
+    for bit in range(len(CONDITIONS)):
+        conditions |= (draws[bit] < prevalence[bit, band]).astype(np.int64) << bit
+    # 50-64 year olds are in the cohort because they have a condition: give one if none drawn.
+    bare = (band == 0) & (conditions == 0)
+    if bare.any():
+        weights = prevalence[:, 0] / prevalence[:, 0].sum()
+        pick = rng.choice(len(CONDITIONS), size=int(bare.sum()), p=weights)
+        conditions[bare] = 1 << pick
+
+    medium = _band_table(pop.frailty.medium.value)[band]
+    high = _band_table(pop.frailty.high.value)[band]
+    u = rng.random(n)
+    frailty = np.where(u < high, 2, np.where(u < high + medium, 1, 0)).astype(np.int64)
+    male = rng.random(n) < pop.male_share.value
+    pkg_u = rng.random(n)
+    return Cohort(muni, group_of(conditions), age0, frailty, conditions, male, pkg_u)
+
+
+def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
+    ep, mo, tr, st = scenario.episodes, scenario.mortality, scenario.triage, scenario.settings
+    pop = scenario.population
+    frail = lambda hr: np.array([1.0, hr["medium"].value, hr["high"].value])  # noqa: E731
+    cohort_size = np.bincount(cohort.muni, minlength=n_muni).astype(np.float64)
+    entry_frailty_high = pop.frailty.high.value["65-74"]
+    entry_frailty_medium = pop.frailty.medium.value["65-74"]
+    return Params(
+        episode_rate=_band_table(ep.base_rate_per_year.value) / DAYS_PER_YEAR,
+        condition_hr=np.array([ep.condition_hr[c].value for c in CONDITIONS]),
+        episode_frailty_hr=frail(ep.frailty_hr),
+        package_hr=st.gp.packages.episode_hr.value,
+        excess_episodes=ep.post_discharge.excess_episodes.value,
+        excess_decay=ep.post_discharge.decay_days.value,
+        hr_premature=ep.post_discharge.hr_premature.value,
+        hr_stepdown=ep.post_discharge.hr_stepdown.value,
+        hr_followup=ep.post_discharge.hr_home_followup.value,
+        death_rate=_band_table(mo.background_per_year.value) / DAYS_PER_YEAR,
+        death_frailty_hr=frail(mo.frailty_hr),
+        death_in_hospital=_group_table(mo.in_hospital.value),
+        excess_deaths=mo.post_discharge_excess.value,
+        excess_death_decay=mo.post_discharge_decay_days.value,
+        gp_resolve=_group_table(tr.gp_resolve.value),
+        ht_suitable=_group_table(tr.home_treatment_suitable.value),
+        stepup_suitable=_group_table(tr.stepup_suitable.value),
+        los_mean=_group_table(st.hospital.los_mean_days.value),
+        los_dist=DISTRIBUTIONS[st.hospital.los.distribution],
+        los_cv=st.hospital.los.cv.value,
+        pressure_threshold=st.hospital.pressure_threshold.value,
+        pressure_factor=st.hospital.pressure_los_factor.value,
+        stepdown=_group_table(st.hospital.stepdown.value),
+        followup=_group_table(st.hospital.home_followup.value),
+        sop_stepup_mean=st.sop.stepup_mean_days.value,
+        sop_stepdown_mean=st.sop.stepdown_mean_days.value,
+        sop_dist=DISTRIBUTIONS[st.sop.stay.distribution],
+        sop_cv=st.sop.stay.cv.value,
+        sop_escalation=st.sop.escalation.value,
+        ht_mean=st.home_treatment.episode_mean_days.value,
+        ht_followup_mean=st.home_treatment.followup_mean_days.value,
+        ht_escalation=st.home_treatment.escalation.value,
+        coverage=_group_table(st.responsibility.coverage.value),
+        entry_rate=pop.entry_per_1000_per_year.value / 1000.0 * cohort_size / DAYS_PER_YEAR,
+        entry_conditions=np.array([pop.prevalence[c].value["65-74"] for c in CONDITIONS]),
+        entry_frailty=np.array(
+            [1.0 - entry_frailty_medium - entry_frailty_high, entry_frailty_medium, entry_frailty_high]
+        ),
+    )
+
+
+def build_units(scenario: Scenario, geo: Geography) -> Units:
+    """Hospitals per council; beds and teams per municipality or council by their owner."""
+    muni_units = (np.arange(geo.n), geo.municipalities, geo.region_reform_of)
+    council_region = np.zeros(len(geo.councils), dtype=np.int64)
+    council_region[geo.council_of] = geo.region_reform_of
+    council_units = (geo.council_of, geo.councils, council_region)
+
+    def pick(owner: str) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+        return muni_units if owner == "municipality" else council_units
+
+    sop_of, sop_names, sop_region = pick(scenario.settings.sop.owner)
+    ht_of, ht_names, _ = pick(scenario.settings.home_treatment.owner)
+    return Units(
+        hosp_of_muni=geo.council_of.copy(),
+        sop_of_muni=np.asarray(sop_of, dtype=np.int64).copy(),
+        ht_of_muni=np.asarray(ht_of, dtype=np.int64).copy(),
+        sop_region=np.asarray(sop_region, dtype=np.int64).copy(),
+        hospital_names=tuple(geo.councils),
+        sop_names=tuple(sop_names),
+        ht_names=tuple(ht_names),
+    )
+
+
+def unit_capacity(
+    per_1000: float, override: dict[str, float], names: tuple[str, ...], cohort_per_unit: np.ndarray
+) -> np.ndarray:
+    """Capacity of each unit from a rate per 1,000 simulated patients (named overrides win)."""
+    rates = np.array([override.get(name, per_1000) for name in names], dtype=np.float64)
+    return np.rint(rates / 1000.0 * cohort_per_unit).astype(np.int64)
+
+
+def cohort_per_unit(unit_of_muni: np.ndarray, cohort: Cohort, n_units: int) -> np.ndarray:
+    return np.bincount(unit_of_muni[cohort.muni], minlength=n_units).astype(np.float64)
+
+
+def build_period_settings(
+    scenario: Scenario, inputs: FlowInputs, period: Period
+) -> PeriodSettings:
+    """Settings as configured (the `fixed` decision rule) for one period."""
+    st, units, geo, cohort = scenario.settings, inputs.units, inputs.geography, inputs.cohort
+    n_h, n_s, n_t = len(units.hospital_names), len(units.sop_names), len(units.ht_names)
+    accept = max(0.0, 1.0 - st.sop.decline_per_100_dkk.value * st.sop.user_payment_dkk_per_day.value / 100.0)
+    active = 0
+    for bit, cond in enumerate(CONDITIONS):
+        start = st.gp.packages.start.get(cond)
+        if start is not None and start <= period.first_date:
+            active |= 1 << bit
+    gp_access = np.minimum(
+        1.0,
+        geo.gp_capacity_per_100k * st.gp.capacity_factor.value / scenario.triage.gp_need_per_100k.value,
+    )
+    return PeriodSettings(
+        hospital_beds=unit_capacity(
+            st.hospital.beds_per_1000.value,
+            st.hospital.beds_override,
+            units.hospital_names,
+            cohort_per_unit(units.hosp_of_muni, cohort, n_h),
+        ),
+        sop_beds=unit_capacity(
+            st.sop.beds_per_1000.value,
+            st.sop.beds_override,
+            units.sop_names,
+            cohort_per_unit(units.sop_of_muni, cohort, n_s),
+        ),
+        ht_slots=unit_capacity(
+            st.home_treatment.slots_per_1000.value,
+            {},
+            units.ht_names,
+            cohort_per_unit(units.ht_of_muni, cohort, n_t),
+        ),
+        sop_accept=np.full(n_s, accept),
+        ht_duty_start=np.full(n_t, st.home_treatment.duty_start_hour),
+        ht_duty_hours=np.full(n_t, st.home_treatment.on_duty_hours.value),
+        gp_access=gp_access,
+        package_conditions=active,
+        package_share=min(1.0, st.gp.packages.capacity_per_1000.value / 1000.0),
+        window_days=st.responsibility.window_hours.value / 24.0,
+        window_resolve=st.responsibility.resolve.value,
+        free_choice=st.sop.free_choice,
+    )
+
+
+def _period_starts(start: dt.date, end: dt.date, period: str) -> list[dt.date]:
+    step = {"month": 1, "quarter": 3, "year": 12}[period]
+    dates, d = [], start
+    while d < end:
+        dates.append(d)
+        month = d.month - 1 + step
+        d = dt.date(d.year + month // 12, month % 12 + 1, 1)
+    return dates
+
+
+def period_label(date: dt.date, period: str) -> str:
+    if period == "year":
+        return f"{date.year}"
+    if period == "quarter":
+        return f"{date.year}Q{(date.month - 1) // 3 + 1}"
+    return f"{date.year}-{date.month:02d}"
+
+
+def build_periods(scenario: Scenario) -> tuple[Period, ...]:
+    """Warm-up, the reported calendar periods, then the readmission follow-up tail."""
+    sim = scenario.simulation
+    day0 = sim.start - dt.timedelta(days=sim.warmup_days)
+    out: list[Period] = []
+    if sim.warmup_days:
+        out.append(Period("warmup", 0.0, float(sim.warmup_days), False, day0))
+    starts = _period_starts(sim.start, sim.end, sim.period)
+    for i, d in enumerate(starts):
+        nxt = starts[i + 1] if i + 1 < len(starts) else sim.end
+        out.append(Period(period_label(d, sim.period), float((d - day0).days), float((nxt - day0).days), True, d))
+    if sim.readmission_followup_days:
+        t_end = float((sim.end - day0).days)
+        out.append(Period("followup", t_end, t_end + sim.readmission_followup_days, False, sim.end))
+    return tuple(out)
+
+
+def build_inputs(scenario: Scenario, geo: Geography, population_rng: np.random.Generator) -> FlowInputs:
+    """Everything fixed for one replication; the cohort comes from its own random stream."""
+    if scenario.geography.municipalities:
+        geo = geo.subset(scenario.geography.municipalities)
+    cohort = build_cohort(scenario, geo, population_rng)
+    params = build_params(scenario, cohort, geo.n)
+    periods = build_periods(scenario)
+    expected_entries = float(params.entry_rate.sum()) * periods[-1].end
+    max_patients = cohort.size + int(expected_entries + 6.0 * np.sqrt(expected_entries + 1.0)) + 64
+    return FlowInputs(geo, cohort, params, build_units(scenario, geo), periods, max_patients)

@@ -1,0 +1,767 @@
+"""The compiled discrete-event core: docs/model-spec.md in numba.
+
+Continuous time, one binary heap of timed events keyed on (time, sequence number), patient
+state as parallel arrays. An event carries the patient's version number at scheduling;
+when the patient's situation changes the version is bumped and stale events are skipped
+on pop (lazy deletion), so nothing is ever searched for in the heap. Queues are doubly
+linked lists through per-patient arrays, so a patient leaves a queue in O(1) on death or
+placement elsewhere.
+
+Everything random comes from the four numpy Generators passed in (clock, route, stay,
+entry); nothing here touches global random state. This module knows nothing of configs,
+files or Mesa: `sim.flow.engine` builds the arrays and calls `run_period`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.experimental import structref
+
+from sim.flow import counters as K
+
+# locations
+HOME, QUEUE, HOSPITAL, SOP, HT, DEAD, UNBORN = 0, 1, 2, 3, 4, 5, 6
+# event kinds
+E_EPISODE, E_DEATH, E_XDEATH, E_AGE, E_READY, E_SOP_END, E_HT_END, E_ENTRY = 0, 1, 2, 3, 4, 5, 6, 7
+# unit kinds in unit_occ
+U_HOSP, U_SOP, U_HT = 0, 1, 2
+# discharge destinations
+TO_HOME, TO_SOP, TO_FOLLOWUP = 0, 1, 2
+
+DAYS_PER_YEAR = 365.25
+READMISSION_DAYS = 30.0
+INF = np.inf
+
+# Three structures cross into the kernel. They are numba StructRefs, passed as one
+# pointer: namedtuples of ~40 arrays were copied, with a reference count per array, on
+# every helper call, which made the kernel ~100x slower (benchmarks/README.md).
+STATE_FIELDS = (
+        # patients
+        "muni", "group", "age0", "frailty", "cond", "pkg_u", "risk",
+        "loc", "unit", "ver", "dver", "enrolled", "mark", "pmark",
+        "delayed", "delayed_since", "premature", "last_disc", "disc_period", "disc_counted",
+        "excess_m", "resp_until", "qprev", "qnext", "qsince", "n_patients",
+        # units
+        "occ", "qhead", "qtail", "umark", "unit_occ",
+        # heap
+        "h_time", "h_seq", "h_kind", "h_id", "h_ver", "h_size", "seq", "now",
+        # output
+        "counts",
+    )
+
+PARAM_FIELDS = (
+        "episode_rate", "condition_hr", "episode_frailty_hr", "package_hr",
+        "excess_episodes", "excess_decay", "hr_premature", "hr_stepdown", "hr_followup",
+        "death_rate", "death_frailty_hr", "death_in_hospital", "excess_deaths", "excess_death_decay",
+        "gp_resolve", "ht_suitable", "stepup_suitable",
+        "los_mean", "los_dist", "los_cv", "pressure_threshold", "pressure_factor",
+        "stepdown", "followup",
+        "sop_stepup_mean", "sop_stepdown_mean", "sop_dist", "sop_cv", "sop_escalation",
+        "ht_mean", "ht_followup_mean", "ht_escalation", "coverage",
+        "entry_rate", "entry_conditions", "entry_frailty",
+        "hosp_of_muni", "sop_of_muni", "ht_of_muni", "sop_region",
+    )
+
+SETTING_FIELDS = (
+        "cap", "sop_accept", "ht_duty_start", "ht_duty_hours", "gp_access",
+        "package_conditions", "package_share", "window_days", "window_resolve", "free_choice",
+    )
+
+
+@structref.register
+class StateType(types.StructRef):
+    def preprocess_fields(self, fields):
+        return tuple((n, types.unliteral(t)) for n, t in fields)
+
+
+@structref.register
+class ParamsType(types.StructRef):
+    def preprocess_fields(self, fields):
+        return tuple((n, types.unliteral(t)) for n, t in fields)
+
+
+@structref.register
+class SettingsType(types.StructRef):
+    def preprocess_fields(self, fields):
+        return tuple((n, types.unliteral(t)) for n, t in fields)
+
+
+class State(structref.StructRefProxy):
+    """Patients, units, the event heap and the counters of one replication."""
+
+
+class KParams(structref.StructRefProxy):
+    """Model parameters fixed for the run."""
+
+
+class KSettings(structref.StructRefProxy):
+    """What organisations decide per period (capacities and rules)."""
+
+
+structref.define_proxy(State, StateType, STATE_FIELDS)
+structref.define_proxy(KParams, ParamsType, PARAM_FIELDS)
+structref.define_proxy(KSettings, SettingsType, SETTING_FIELDS)
+
+
+def make(proxy: type, names: tuple[str, ...], values: dict) -> object:
+    """Build a structure from keyword values (every field required, none extra)."""
+    missing = set(names) - set(values)
+    extra = set(values) - set(names)
+    if missing or extra:
+        raise TypeError(f"{proxy.__name__}: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    return proxy(*[values[n] for n in names])
+
+
+# ------------------------------------------------------------------------------ heap
+@njit(cache=True)
+def _less(st, i, j):
+    ti, tj = st.h_time[i], st.h_time[j]
+    return ti < tj or (ti == tj and st.h_seq[i] < st.h_seq[j])
+
+
+@njit(cache=True)
+def _swap(st, i, j):
+    st.h_time[i], st.h_time[j] = st.h_time[j], st.h_time[i]
+    st.h_seq[i], st.h_seq[j] = st.h_seq[j], st.h_seq[i]
+    st.h_kind[i], st.h_kind[j] = st.h_kind[j], st.h_kind[i]
+    st.h_id[i], st.h_id[j] = st.h_id[j], st.h_id[i]
+    st.h_ver[i], st.h_ver[j] = st.h_ver[j], st.h_ver[i]
+
+
+@njit(cache=True)
+def push(st, t, kind, ident, ver):
+    n = st.h_size[0]
+    if n >= st.h_time.size:
+        raise RuntimeError("event heap full: grow it between periods")
+    st.h_time[n] = t
+    st.h_seq[n] = st.seq[0]
+    st.seq[0] += 1
+    st.h_kind[n] = kind
+    st.h_id[n] = ident
+    st.h_ver[n] = ver
+    st.h_size[0] = n + 1
+    i = n
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _less(st, i, parent):
+            _swap(st, i, parent)
+            i = parent
+        else:
+            break
+
+
+@njit(cache=True)
+def pop(st):
+    """Remove the earliest event; its fields are left at index h_size (just past the heap)."""
+    n = st.h_size[0] - 1
+    _swap(st, 0, n)
+    st.h_size[0] = n
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        child = left
+        if left + 1 < n and _less(st, left + 1, left):
+            child = left + 1
+        if _less(st, child, i):
+            _swap(st, i, child)
+            i = child
+        else:
+            break
+    return n
+
+
+# ------------------------------------------------------------------------ draws
+@njit(cache=True)
+def draw_stay(rng, dist, mean, cv):
+    if dist == 0 or cv <= 0.0:
+        return rng.exponential(mean) if dist == 0 else mean
+    if dist == 1:
+        s2 = np.log(1.0 + cv * cv)
+        return np.exp(rng.normal(np.log(mean) - 0.5 * s2, np.sqrt(s2)))
+    shape = 1.0 / (cv * cv)
+    return rng.gamma(shape, mean / shape)
+
+
+@njit(cache=True)
+def draw_excess(rng, t, d, mass, tau):
+    """Next event of the hazard (mass/tau)·exp(-(u-d)/tau) after time t, or inf (exact)."""
+    if mass <= 0.0:
+        return INF
+    e = rng.exponential(1.0)
+    left = np.exp(-(t - d) / tau)
+    if e >= mass * left:
+        return INF
+    return d - tau * np.log(left - e / mass)
+
+
+@njit(cache=True)
+def age_band(age):
+    age += 1e-9  # an entrant aged exactly 65 must not round into the band below
+    band = 0
+    if age >= 65.0:
+        band = 1
+    if age >= 75.0:
+        band = 2
+    if age >= 85.0:
+        band = 3
+    return band
+
+
+@njit(cache=True)
+def next_band_time(st, p, t):
+    """Time of the next age-band edge strictly after t (compared in days, not years)."""
+    for edge in (65.0, 75.0, 85.0):
+        t_edge = (edge - st.age0[p]) * DAYS_PER_YEAR
+        if t_edge > t + 1e-6:
+            return t_edge
+    return INF
+
+
+# ----------------------------------------------------------------------- clocks
+@njit(cache=True)
+def schedule_episode(st, P, p, t, rng):
+    """Fresh episode clock at home: base hazard vs the decaying post-discharge excess."""
+    st.ver[p] += 1
+    band = age_band(st.age0[p] + t / DAYS_PER_YEAR)
+    rate = P.episode_rate[band] * st.risk[p]
+    if st.enrolled[p] == 1:
+        rate *= P.package_hr
+    t_next = t + rng.exponential(1.0 / rate) if rate > 0.0 else INF
+    if st.last_disc[p] >= 0.0:
+        tx = draw_excess(rng, t, st.last_disc[p], st.excess_m[p], P.excess_decay)
+        if tx < t_next:
+            t_next = tx
+    if t_next < INF:
+        push(st, t_next, E_EPISODE, p, st.ver[p])
+
+
+@njit(cache=True)
+def schedule_death(st, P, p, t, rng):
+    st.dver[p] += 1
+    band = age_band(st.age0[p] + t / DAYS_PER_YEAR)
+    rate = P.death_rate[band] * P.death_frailty_hr[st.frailty[p]]
+    if rate > 0.0:
+        push(st, t + rng.exponential(1.0 / rate), E_DEATH, p, st.dver[p])
+
+
+@njit(cache=True)
+def schedule_age(st, p, t):
+    ta = next_band_time(st, p, t)
+    if ta < INF:
+        push(st, ta, E_AGE, p, 0)
+
+
+# ------------------------------------------------------------------------ units
+@njit(cache=True)
+def occupy(st, kind, u, t, k, delta):
+    st.unit_occ[k, kind, u] += st.occ[kind, u] * (t - st.umark[kind, u])
+    st.umark[kind, u] = t
+    st.occ[kind, u] += delta
+
+
+@njit(cache=True)
+def q_push(st, kind, u, p, t):
+    st.qprev[p] = st.qtail[kind, u]
+    st.qnext[p] = -1
+    if st.qtail[kind, u] >= 0:
+        st.qnext[st.qtail[kind, u]] = p
+    else:
+        st.qhead[kind, u] = p
+    st.qtail[kind, u] = p
+    st.qsince[p] = t
+
+
+@njit(cache=True)
+def q_remove(st, kind, u, p):
+    a, b = st.qprev[p], st.qnext[p]
+    if a >= 0:
+        st.qnext[a] = b
+    else:
+        st.qhead[kind, u] = b
+    if b >= 0:
+        st.qprev[b] = a
+    else:
+        st.qtail[kind, u] = a
+    st.qprev[p] = -1
+    st.qnext[p] = -1
+
+
+@njit(cache=True)
+def count(st, k, p, what, amount):
+    st.counts[k, st.muni[p], st.group[p], what] += amount
+
+
+# ---------------------------------------------------------------------- moves
+@njit(cache=True)
+def go_home(st, P, p, t, clock):
+    st.loc[p] = HOME
+    st.mark[p] = t
+    schedule_episode(st, P, p, t, clock)
+
+
+@njit(cache=True)
+def take_bed(st, P, S, p, h, t, k, stay):
+    g = st.group[p]
+    premature = st.occ[U_HOSP, h] >= P.pressure_threshold * S.cap[U_HOSP, h]
+    occupy(st, U_HOSP, h, t, k, 1)
+    st.loc[p] = HOSPITAL
+    st.unit[p] = h
+    st.mark[p] = t
+    st.delayed[p] = 0
+    los = draw_stay(stay, P.los_dist, P.los_mean[g], P.los_cv)
+    st.premature[p] = 0
+    if premature:
+        los *= P.pressure_factor
+        st.premature[p] = 1
+    st.ver[p] += 1
+    push(st, t + los, E_READY, p, st.ver[p])
+
+
+@njit(cache=True)
+def admit(st, P, S, p, t, k, stay):
+    """An acute admission: counted now; a bed now or the hospital's FIFO queue."""
+    count(st, k, p, K.ADMISSIONS, 1.0)
+    d = st.last_disc[p]
+    if d >= 0.0 and st.disc_counted[p] == 0 and t - d <= READMISSION_DAYS:
+        st.counts[st.disc_period[p], st.muni[p], st.group[p], K.READMISSIONS] += 1.0
+        st.disc_counted[p] = 1
+    h = P.hosp_of_muni[st.muni[p]]
+    st.ver[p] += 1
+    if st.occ[U_HOSP, h] < S.cap[U_HOSP, h]:
+        take_bed(st, P, S, p, h, t, k, stay)
+    else:
+        st.loc[p] = QUEUE
+        st.unit[p] = h
+        q_push(st, U_HOSP, h, p, t)
+
+
+@njit(cache=True)
+def fill_hospital(st, P, S, h, t, k, stay):
+    while st.occ[U_HOSP, h] < S.cap[U_HOSP, h] and st.qhead[U_HOSP, h] >= 0:
+        q = st.qhead[U_HOSP, h]
+        q_remove(st, U_HOSP, h, q)
+        count(st, k, q, K.ADMISSION_WAIT_DAYS, t - st.qsince[q])
+        take_bed(st, P, S, q, h, t, k, stay)
+
+
+@njit(cache=True)
+def leave_hospital_bed(st, p, t, k):
+    """Close the bed-day accounts of a patient leaving a hospital bed."""
+    count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])
+    if st.delayed[p] == 1:
+        count(st, k, p, K.DELAYED_DAYS, t - max(st.mark[p], st.delayed_since[p]))
+        st.delayed[p] = 0
+    occupy(st, U_HOSP, st.unit[p], t, k, -1)
+
+
+@njit(cache=True)
+def discharge(st, P, S, p, t, k, dest, clock, route, stay):
+    """The patient leaves the hospital bed: the index discharge for readmissions."""
+    h = st.unit[p]
+    leave_hospital_bed(st, p, t, k)
+    count(st, k, p, K.DISCHARGES, 1.0)
+    mass = P.excess_episodes
+    if st.premature[p] == 1:
+        count(st, k, p, K.PREMATURE, 1.0)
+        mass *= P.hr_premature
+    if dest == TO_SOP:
+        mass *= P.hr_stepdown
+    elif dest == TO_FOLLOWUP:
+        mass *= P.hr_followup
+    st.excess_m[p] = mass
+    st.last_disc[p] = t
+    st.disc_period[p] = k
+    st.disc_counted[p] = 0
+    st.resp_until[p] = t + S.window_days if route.random() < P.coverage[st.group[p]] else -1.0
+    tx = draw_excess(clock, t, t, P.excess_deaths, P.excess_death_decay)
+    if tx < INF:
+        push(st, tx, E_XDEATH, p, 0)
+    fill_hospital(st, P, S, h, t, k, stay)
+
+
+@njit(cache=True)
+def place_sop(st, P, p, u, t, k, mean, stay):
+    occupy(st, U_SOP, u, t, k, 1)
+    st.loc[p] = SOP
+    st.unit[p] = u
+    st.mark[p] = t
+    count(st, k, p, K.SOP_ADMISSIONS, 1.0)
+    st.ver[p] += 1
+    push(st, t + draw_stay(stay, P.sop_dist, mean, P.sop_cv), E_SOP_END, p, st.ver[p])
+
+
+@njit(cache=True)
+def find_sop_bed(st, P, S, s):
+    if st.occ[U_SOP, s] < S.cap[U_SOP, s]:
+        return s
+    if S.free_choice:
+        for u in range(P.sop_region.size):
+            if u != s and P.sop_region[u] == P.sop_region[s] and st.occ[U_SOP, u] < S.cap[U_SOP, u]:
+                return u
+    return -1
+
+
+@njit(cache=True)
+def next_stepdown(st, P, S, u):
+    """Whom a free bed in unit u goes to: its own queue first, then (free choice) the region's."""
+    if st.qhead[U_SOP, u] >= 0:
+        return u
+    if S.free_choice:
+        for v in range(P.sop_region.size):
+            if v != u and P.sop_region[v] == P.sop_region[u] and st.qhead[U_SOP, v] >= 0:
+                return v
+    return -1
+
+
+@njit(cache=True)
+def fill_sop(st, P, S, u, t, k, clock, route, stay):
+    while st.occ[U_SOP, u] < S.cap[U_SOP, u]:
+        v = next_stepdown(st, P, S, u)
+        if v < 0:
+            break
+        q = st.qhead[U_SOP, v]
+        q_remove(st, U_SOP, v, q)
+        count(st, k, q, K.SOP_WAIT_DAYS, t - st.delayed_since[q])
+        count(st, k, q, K.SOP_WAITS, 1.0)
+        count(st, k, q, K.SOP_STEPDOWNS, 1.0)
+        discharge(st, P, S, q, t, k, TO_SOP, clock, route, stay)
+        place_sop(st, P, q, u, t, k, P.sop_stepdown_mean, stay)
+
+
+@njit(cache=True)
+def start_ht(st, p, u, t, k, mean, stay):
+    occupy(st, U_HT, u, t, k, 1)
+    st.loc[p] = HT
+    st.unit[p] = u
+    st.mark[p] = t
+    st.ver[p] += 1
+    push(st, t + stay.exponential(mean), E_HT_END, p, st.ver[p])
+
+
+@njit(cache=True)
+def on_duty(S, u, t):
+    hour = (t - np.floor(t)) * 24.0
+    return (hour - S.ht_duty_start[u]) % 24.0 < S.ht_duty_hours[u]
+
+
+# --------------------------------------------------------------------- handlers
+@njit(cache=True)
+def on_episode(st, P, S, p, t, k, clock, route, stay):
+    """Triage: responsibility window, GP, home treatment, step-up bed, hospital."""
+    count(st, k, p, K.EPISODES, 1.0)
+    g = st.group[p]
+    m = st.muni[p]
+    if t < st.resp_until[p] and route.random() < S.window_resolve:
+        count(st, k, p, K.WINDOW_RESOLVED, 1.0)
+        go_home(st, P, p, t, clock)
+        return
+    if route.random() < S.gp_access[m]:
+        count(st, k, p, K.GP_CONTACTS, 1.0)
+        if route.random() < P.gp_resolve[g]:
+            count(st, k, p, K.GP_RESOLVED, 1.0)
+            go_home(st, P, p, t, clock)
+            return
+    if route.random() < P.ht_suitable[g]:
+        u = P.ht_of_muni[m]
+        if on_duty(S, u, t) and st.occ[U_HT, u] < S.cap[U_HT, u]:
+            count(st, k, p, K.HT_EPISODES, 1.0)
+            start_ht(st, p, u, t, k, P.ht_mean, stay)
+            return
+    if route.random() < P.stepup_suitable[g]:
+        count(st, k, p, K.STEPUP_REQUESTS, 1.0)
+        s = P.sop_of_muni[m]
+        if route.random() < S.sop_accept[s]:
+            u = find_sop_bed(st, P, S, s)
+            if u >= 0:
+                place_sop(st, P, p, u, t, k, P.sop_stepup_mean, stay)
+                return
+            count(st, k, p, K.STEPUP_BLOCKED, 1.0)
+    admit(st, P, S, p, t, k, stay)
+
+
+@njit(cache=True)
+def on_ready(st, P, S, p, t, k, clock, route, stay):
+    """End of the medical stay: death, step-down (or delayed discharge), follow-up, home."""
+    g = st.group[p]
+    m = st.muni[p]
+    if route.random() < P.death_in_hospital[g]:
+        die(st, P, S, p, t, k, clock, route, stay)
+        return
+    u = route.random()
+    if u < P.stepdown[g]:
+        s = P.sop_of_muni[m]
+        if route.random() < S.sop_accept[s]:
+            b = find_sop_bed(st, P, S, s)
+            if b >= 0:
+                count(st, k, p, K.SOP_WAITS, 1.0)
+                count(st, k, p, K.SOP_STEPDOWNS, 1.0)
+                discharge(st, P, S, p, t, k, TO_SOP, clock, route, stay)
+                place_sop(st, P, p, b, t, k, P.sop_stepdown_mean, stay)
+            else:
+                st.delayed[p] = 1
+                st.delayed_since[p] = t
+                count(st, k, p, K.DELAYED, 1.0)
+                q_push(st, U_SOP, s, p, t)
+            return
+    elif u < P.stepdown[g] + P.followup[g]:
+        tu = P.ht_of_muni[m]
+        if st.occ[U_HT, tu] < S.cap[U_HT, tu]:
+            count(st, k, p, K.HT_FOLLOWUPS, 1.0)
+            discharge(st, P, S, p, t, k, TO_FOLLOWUP, clock, route, stay)
+            start_ht(st, p, tu, t, k, P.ht_followup_mean, stay)
+            return
+    discharge(st, P, S, p, t, k, TO_HOME, clock, route, stay)
+    go_home(st, P, p, t, clock)
+
+
+@njit(cache=True)
+def on_sop_end(st, P, S, p, t, k, clock, route, stay):
+    u = st.unit[p]
+    count(st, k, p, K.SOP_DAYS, t - st.mark[p])
+    occupy(st, U_SOP, u, t, k, -1)
+    fill_sop(st, P, S, u, t, k, clock, route, stay)
+    if route.random() < P.sop_escalation:
+        count(st, k, p, K.SOP_ESCALATIONS, 1.0)
+        admit(st, P, S, p, t, k, stay)
+    else:
+        go_home(st, P, p, t, clock)
+
+
+@njit(cache=True)
+def on_ht_end(st, P, S, p, t, k, clock, route, stay):
+    count(st, k, p, K.HT_DAYS, t - st.mark[p])
+    occupy(st, U_HT, st.unit[p], t, k, -1)
+    if route.random() < P.ht_escalation:
+        count(st, k, p, K.HT_ESCALATIONS, 1.0)
+        admit(st, P, S, p, t, k, stay)
+    else:
+        go_home(st, P, p, t, clock)
+
+
+@njit(cache=True)
+def die(st, P, S, p, t, k, clock, route, stay):
+    """Death anywhere: free what the patient held, close the accounts."""
+    loc = st.loc[p]
+    u = st.unit[p]
+    count(st, k, p, K.DEATHS, 1.0)
+    count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
+    st.loc[p] = DEAD
+    st.ver[p] += 1
+    st.dver[p] += 1
+    if loc == HOSPITAL:
+        count(st, k, p, K.DEATHS_IN_HOSPITAL, 1.0)
+        if st.delayed[p] == 1:
+            q_remove(st, U_SOP, P.sop_of_muni[st.muni[p]], p)
+        leave_hospital_bed(st, p, t, k)
+        fill_hospital(st, P, S, u, t, k, stay)
+    elif loc == QUEUE:
+        count(st, k, p, K.DEATHS_IN_HOSPITAL, 1.0)
+        q_remove(st, U_HOSP, u, p)
+    elif loc == SOP:
+        count(st, k, p, K.SOP_DAYS, t - st.mark[p])
+        occupy(st, U_SOP, u, t, k, -1)
+        fill_sop(st, P, S, u, t, k, clock, route, stay)
+    elif loc == HT:
+        count(st, k, p, K.HT_DAYS, t - st.mark[p])
+        occupy(st, U_HT, u, t, k, -1)
+
+
+@njit(cache=True)
+def on_age(st, P, p, t, clock):
+    """A new age band: redraw the piecewise-constant clocks."""
+    schedule_death(st, P, p, t, clock)
+    if st.loc[p] == HOME:
+        schedule_episode(st, P, p, t, clock)
+    schedule_age(st, p, t)
+
+
+@njit(cache=True)
+def risk_factor(P, cond, frailty):
+    r = P.episode_frailty_hr[frailty]
+    for bit in range(P.condition_hr.size):
+        if (cond >> bit) & 1:
+            r *= P.condition_hr[bit]
+    return r
+
+
+@njit(cache=True)
+def group_from_conditions(cond, n_conditions):
+    """Same rule as inputs.group_of: single condition, multimorbid (index n_conditions), other."""
+    n = 0
+    g = n_conditions + 1
+    for bit in range(n_conditions):
+        if (cond >> bit) & 1:
+            n += 1
+            g = bit
+    if n >= 2:
+        g = n_conditions
+    return g
+
+
+@njit(cache=True)
+def enrol(st, P, S, p):
+    eligible = (st.cond[p] & S.package_conditions) != 0 and st.pkg_u[p] < S.package_share
+    return 1 if eligible else 0
+
+
+@njit(cache=True)
+def on_entry(st, P, S, m, t, k, clock, entry):
+    """A new patient (turning 65) enters municipality m; the next entry is scheduled."""
+    p = st.n_patients[0]
+    if p >= st.muni.size:
+        raise RuntimeError("more entrants than the preallocated population allows")
+    st.n_patients[0] = p + 1
+    cond = 0
+    for bit in range(P.entry_conditions.size):
+        if entry.random() < P.entry_conditions[bit]:
+            cond |= 1 << bit
+    u = entry.random()
+    frailty = 0
+    if u < P.entry_frailty[2]:
+        frailty = 2
+    elif u < P.entry_frailty[2] + P.entry_frailty[1]:
+        frailty = 1
+    st.muni[p] = m
+    st.cond[p] = cond
+    st.group[p] = group_from_conditions(cond, P.entry_conditions.size)
+    st.frailty[p] = frailty
+    st.age0[p] = 65.0 - t / DAYS_PER_YEAR
+    st.pkg_u[p] = entry.random()
+    st.risk[p] = risk_factor(P, cond, frailty)
+    st.enrolled[p] = enrol(st, P, S, p)
+    st.pmark[p] = t
+    count(st, k, p, K.ENTRIES, 1.0)
+    go_home(st, P, p, t, clock)
+    schedule_death(st, P, p, t, clock)
+    schedule_age(st, p, t)
+    push(st, t + entry.exponential(1.0 / P.entry_rate[m]), E_ENTRY, m, 0)
+
+
+# ------------------------------------------------------------------ run a period
+@njit(cache=True)
+def start(st, P, S, clock, entry):
+    """Schedule the first clocks of the initial cohort and the entry processes."""
+    for p in range(st.n_patients[0]):
+        st.risk[p] = risk_factor(P, st.cond[p], st.frailty[p])
+        st.enrolled[p] = enrol(st, P, S, p)
+        st.pmark[p] = 0.0
+        go_home(st, P, p, 0.0, clock)
+        schedule_death(st, P, p, 0.0, clock)
+        schedule_age(st, p, 0.0)
+    for m in range(P.entry_rate.size):
+        if P.entry_rate[m] > 0.0:
+            push(st, entry.exponential(1.0 / P.entry_rate[m]), E_ENTRY, m, 0)
+
+
+@njit(cache=True)
+def update_enrolment(st, P, S, t, clock):
+    for p in range(st.n_patients[0]):
+        if st.loc[p] == DEAD:
+            continue
+        new = enrol(st, P, S, p)
+        if new != st.enrolled[p]:
+            st.enrolled[p] = new
+            if st.loc[p] == HOME:
+                schedule_episode(st, P, p, t, clock)
+
+
+@njit(cache=True)
+def close_period(st, t, k):
+    """Split every running time integral at the period boundary."""
+    for p in range(st.n_patients[0]):
+        loc = st.loc[p]
+        if loc == DEAD:
+            continue
+        count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
+        st.pmark[p] = t
+        if loc == HOSPITAL:
+            count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])
+            if st.delayed[p] == 1:
+                count(st, k, p, K.DELAYED_DAYS, t - max(st.mark[p], st.delayed_since[p]))
+            st.mark[p] = t
+        elif loc == SOP:
+            count(st, k, p, K.SOP_DAYS, t - st.mark[p])
+            st.mark[p] = t
+        elif loc == HT:
+            count(st, k, p, K.HT_DAYS, t - st.mark[p])
+            st.mark[p] = t
+    for kind in range(st.occ.shape[0]):
+        for u in range(st.occ.shape[1]):
+            occupy(st, kind, u, t, k, 0)
+
+
+@njit(cache=True)
+def check_state(st, P, S):
+    """Invariants: occupancy equals the patients placed and never exceeds capacity."""
+    seen = np.zeros_like(st.occ)
+    for p in range(st.n_patients[0]):
+        loc = st.loc[p]
+        if loc == HOSPITAL:
+            seen[U_HOSP, st.unit[p]] += 1
+        elif loc == SOP:
+            seen[U_SOP, st.unit[p]] += 1
+        elif loc == HT:
+            seen[U_HT, st.unit[p]] += 1
+        elif loc == QUEUE and st.occ[U_HOSP, st.unit[p]] < S.cap[U_HOSP, st.unit[p]]:
+            raise AssertionError("a patient queues for a hospital with a free bed")
+    for kind in range(seen.shape[0]):
+        for u in range(seen.shape[1]):
+            if seen[kind, u] != st.occ[kind, u]:
+                raise AssertionError("unit occupancy differs from the patients placed in it")
+            if st.occ[kind, u] > S.cap[kind, u]:
+                raise AssertionError("a unit holds more patients than its capacity")
+
+
+@njit(cache=True)
+def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
+    """Process events until t_end with period index k; returns the number of events."""
+    t0 = st.now[0]
+    update_enrolment(st, P, S, t0, clock)
+    for h in range(st.occ.shape[1]):  # capacities may have grown since the last period
+        if h < S.cap.shape[1]:
+            fill_hospital(st, P, S, h, t0, k, stay)
+            fill_sop(st, P, S, h, t0, k, clock, route, stay)
+    events = 0
+    while st.h_size[0] > 0 and st.h_time[0] < t_end:
+        i = pop(st)
+        t = st.h_time[i]
+        kind = st.h_kind[i]
+        ident = st.h_id[i]
+        ver = st.h_ver[i]
+        if check and t < st.now[0]:
+            raise AssertionError("time went backwards")
+        if kind == E_ENTRY:
+            st.now[0] = t
+            on_entry(st, P, S, ident, t, k, clock, entry)
+            events += 1
+            continue
+        p = ident
+        if st.loc[p] == DEAD:
+            continue
+        if kind == E_EPISODE or kind == E_READY or kind == E_SOP_END or kind == E_HT_END:
+            if ver != st.ver[p]:
+                continue
+        elif kind == E_DEATH and ver != st.dver[p]:
+            continue
+        st.now[0] = t
+        events += 1
+        if kind == E_EPISODE:
+            on_episode(st, P, S, p, t, k, clock, route, stay)
+        elif kind == E_READY:
+            on_ready(st, P, S, p, t, k, clock, route, stay)
+        elif kind == E_SOP_END:
+            on_sop_end(st, P, S, p, t, k, clock, route, stay)
+        elif kind == E_HT_END:
+            on_ht_end(st, P, S, p, t, k, clock, route, stay)
+        elif kind == E_DEATH or kind == E_XDEATH:
+            die(st, P, S, p, t, k, clock, route, stay)
+        elif kind == E_AGE:
+            on_age(st, P, p, t, clock)
+        if check:
+            check_state(st, P, S)
+    st.now[0] = t_end
+    close_period(st, t_end, k)
+    return events
