@@ -1,0 +1,151 @@
+"""The `sektorsim` command line. Bad input exits with code 2 and a message, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.config.loader import ConfigError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    help="Simulate elderly and chronic patients across Danish hospitals, intermediate care, "
+    "home treatment and general practice, under today's split responsibility or the 2024 reform.",
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def fail_on_bad_input(fn: Callable) -> Callable:
+    """Turn ConfigError into a one-paragraph message and exit code 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as e:
+            err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+ConfigArgs = Annotated[list[Path], typer.Argument(help="Scenario YAML files; several are compared with common random numbers.")]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="Override a field, e.g. `--set settings.sop.beds_per_1000=4` (repeatable)."),
+]
+
+
+@app.command()
+@fail_on_bad_input
+def validate(configs: ConfigArgs, set_: SetOpt = None) -> None:
+    """Check configs: every problem with its file, line and field; exit code 2 if any.
+
+    Example: `sektorsim validate configs/denmark/current.yaml`
+    """
+    from sim.runner import load_scenario
+
+    problems = []
+    for path in configs:
+        try:
+            spec = load_scenario(path, set_ or [])
+            out.print(f"[green]ok[/] {path} (scenario {spec.name!r}, {spec.geography.n} municipalities)")
+        except ConfigError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ConfigError(problems)
+
+
+@app.command()
+@fail_on_bad_input
+def run(
+    configs: ConfigArgs,
+    out_dir: Annotated[Path, typer.Option("--out", help="Run directory to write.")] = Path("results/latest"),
+    replications: Annotated[Optional[int], typer.Option(min=1, help="Replications (default: the config's).")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Master seed (default: the first config's).")] = None,
+    engine: Annotated[str, typer.Option(help="numba (fast core) or simpy (reference model).")] = "numba",
+    workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
+    set_: SetOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+) -> None:
+    """Run scenarios × replications; write kpis.parquet and manifest.json; print a summary.
+
+    Examples:
+
+    - `sektorsim run configs/teaching.yaml`
+    - `sektorsim run configs/denmark/current.yaml --replications 8 --out results/today`
+    - `sektorsim run configs/teaching.yaml --set settings.sop.beds_per_1000=4 --engine simpy`
+    """
+    from sim.run_command import execute_run
+
+    if engine not in ("numba", "simpy"):
+        raise ConfigError.single("--engine", f"expected numba or simpy, got {engine!r}")
+    execute_run(configs, out_dir, replications, seed, engine, workers, set_ or [], quiet, out)
+
+
+def progress(console: Console, quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )
+
+
+def summary_table(comp, title: str) -> Table:
+    from sim.summary import HEADLINE, MILLIONS
+
+    scenarios = list(dict.fromkeys(comp["scenario"].to_list()))
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("KPI (reporting window, national)")
+    for i, s in enumerate(scenarios):
+        table.add_column(f"{s}\nmean [95% CI]", justify="right")
+        if i:
+            table.add_column(f"{s} − {scenarios[0]}\npaired [95% CI]", justify="right")
+    labels = {k: (label, fmt) for k, label, fmt in HEADLINE}
+    for kpi in dict.fromkeys(comp["kpi"].to_list()):
+        label, fmt = labels[kpi]
+        scale = 1e-6 if kpi in MILLIONS else 1.0
+        cells = [label]
+        for row in comp.filter(comp["kpi"] == kpi).iter_rows(named=True):
+            cells.append(_ci(fmt, row["mean"], row["ci_low"], row["ci_high"], scale))
+            if row["scenario"] != scenarios[0]:
+                cells.append(_ci(fmt, row["diff"], row["diff_low"], row["diff_high"], scale, signed=True))
+        table.add_row(*cells)
+    return table
+
+
+def _ci(fmt: str, mean, lo, hi, scale: float, signed: bool = False) -> str:
+    import math
+
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "–"
+    f = fmt.replace("{:", "{:+") if signed else fmt
+    text = f.format(mean * scale)
+    if lo is not None and not math.isnan(lo):
+        text += f" [{fmt.format(lo * scale)}, {fmt.format(hi * scale)}]"
+    return text
+
+
+def main() -> None:
+    app(prog_name="sektorsim")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

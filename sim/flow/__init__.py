@@ -1,0 +1,1 @@
+"""Patient flow: the compiled event kernel, its inputs and its driver."""

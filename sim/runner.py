@@ -1,0 +1,168 @@
+"""Run scenarios × replications with common random numbers; return tidy tables.
+
+Replication r of every scenario uses the streams derived from (seed, draw, r), so the
+scenarios meet the same patients and the same random numbers (MODEL.md section 2).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from sim.config.loader import ConfigError, Problem, load_config
+from sim.config.schema import Scenario
+from sim.costs import add_costs
+from sim.flow.inputs import FlowInputs, build_inputs, build_period_settings
+from sim.geography import Geography, load_geography
+from sim.kpis import KEY_COLUMNS, add_rates, counts_table
+from sim.rng import streams
+
+ENGINES = ("numba", "simpy")
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A validated scenario with the resolved data it came from (for the manifest)."""
+
+    scenario: Scenario
+    data: dict
+    files: tuple[str, ...]
+    geography_path: Path
+    geography: Geography = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+
+def _relative_to_setter(value: str, lines: dict, key: str, fallback: Path) -> Path:
+    """Paths in a config are relative to the file that set them (extends-aware)."""
+    origin = lines.get(key)
+    base = Path(origin[0]).parent if origin and origin[0] not in (None, "--set") else fallback.parent
+    return (base / value) if not Path(value).is_absolute() else Path(value)
+
+
+def load_scenario(path: Path | str, overrides: Sequence[str] = ()) -> ScenarioSpec:
+    """Load, validate and check the geography of one scenario file (ConfigError if bad)."""
+    loaded = load_config([Path(path)], Scenario, overrides)
+    sc = loaded.config
+    geo_path = _relative_to_setter(sc.geography.file, loaded.lines, "geography.file", Path(path))
+    geo = load_geography(geo_path)
+    unknown = [m for m in (sc.geography.municipalities or []) if m not in geo.municipalities]
+    if unknown:
+        origin = loaded.lines.get("geography.municipalities", (str(path), None))
+        raise ConfigError(
+            [Problem(origin[0], origin[1], "geography.municipalities", f"not in {geo_path}: {', '.join(unknown)}")]
+        )
+    return ScenarioSpec(sc, loaded.data, tuple(str(f) for f in loaded.files), geo_path, geo)
+
+
+def make_engine(name: str, inputs: FlowInputs, rng: dict, check: bool = False):
+    if name == "numba":
+        from sim.flow.engine import NumbaEngine
+
+        return NumbaEngine(inputs, rng, check=check)
+    if name == "simpy":
+        from sim.reference.simpy_engine import SimpyEngine
+
+        return SimpyEngine(inputs, rng)
+    raise ValueError(f"unknown engine {name!r}; expected one of {ENGINES}")
+
+
+@dataclass(frozen=True)
+class Task:
+    scenario_index: int
+    replication: int
+    draw: int = 0
+
+
+def simulate(
+    spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0, check: bool = False
+):
+    """One replication of one scenario; returns the engine (counts) and its inputs."""
+    rng = streams(seed, replication, draw)
+    inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
+    eng = make_engine(engine, inputs, rng, check=check)
+    for k, period in enumerate(inputs.periods):
+        eng.run_period(k, build_period_settings(spec.scenario, inputs, period))
+    return eng, inputs
+
+
+def replication_table(
+    spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0
+) -> pl.DataFrame:
+    eng, inputs = simulate(spec, replication, seed, engine, draw)
+    table = counts_table(eng.counts, inputs, spec.name, replication, draw)
+    return add_costs(add_rates(table), spec.scenario)
+
+
+def _run_task(args: tuple) -> pl.DataFrame:
+    spec, task, seed, engine = args
+    return replication_table(spec, task.replication, seed, engine, task.draw)
+
+
+def compile_kernel() -> None:
+    """Compile (or load from cache) the numba kernel in this process, before forking."""
+    from sim.flow import engine as _  # noqa: F401  (importing defines the jitted functions)
+    from sim.flow.warmup import warm_up
+
+    warm_up()
+
+
+def run_tasks(
+    specs: Sequence[ScenarioSpec],
+    tasks: Iterable[Task],
+    seed: int,
+    engine: str = "numba",
+    workers: int = 1,
+    on_done: Callable[[Task, pl.DataFrame], None] | None = None,
+    executor: Executor | None = None,
+) -> list[pl.DataFrame]:
+    """Run every task (serially with workers=1); results come back in task order."""
+    tasks = list(tasks)
+    if engine == "numba":
+        compile_kernel()
+    args = [(specs[t.scenario_index], t, seed, engine) for t in tasks]
+    results: list[pl.DataFrame] = []
+    if workers <= 1 and executor is None:
+        for task, a in zip(tasks, args):
+            results.append(_run_task(a))
+            if on_done:
+                on_done(task, results[-1])
+        return results
+    pool = executor or ProcessPoolExecutor(max_workers=workers)
+    try:
+        for task, table in zip(tasks, pool.map(_run_task, args)):
+            results.append(table)
+            if on_done:
+                on_done(task, table)
+    finally:
+        if executor is None:
+            pool.shutdown()
+    return results
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def sort_kpis(df: pl.DataFrame) -> pl.DataFrame:
+    """A stable row order, so the same run writes the same bytes."""
+    return df.sort(list(KEY_COLUMNS), maintain_order=True)
+
+
+def check_same_geography(specs: Sequence[ScenarioSpec]) -> None:
+    first = specs[0]
+    for s in specs[1:]:
+        if s.geography.municipalities != first.geography.municipalities or not np.array_equal(
+            s.geography.population, first.geography.population
+        ):
+            raise ConfigError(
+                [Problem(s.files[0], None, "geography", f"differs from {first.files[0]}: scenarios must share a geography")]
+            )
