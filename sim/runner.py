@@ -6,6 +6,7 @@ scenarios meet the same patients and the same random numbers (MODEL.md section 2
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -53,6 +54,9 @@ def load_scenario(path: Path | str, overrides: Sequence[str] = ()) -> ScenarioSp
     loaded = load_config([Path(path)], Scenario, overrides)
     sc = loaded.config
     geo_path = _relative_to_setter(sc.geography.file, loaded.lines, "geography.file", Path(path))
+    if not geo_path.is_file():
+        origin = loaded.lines.get("geography.file", (str(path), None))
+        raise ConfigError([Problem(origin[0], origin[1], "geography.file", f"file {str(geo_path)!r} not found")])
     geo = load_geography(geo_path)
     unknown = [m for m in (sc.geography.municipalities or []) if m not in geo.municipalities]
     if unknown:
@@ -136,7 +140,9 @@ def run_tasks(
             if on_done:
                 on_done(task, results[-1])
         return results
-    pool = executor or ProcessPoolExecutor(max_workers=workers)
+    # spawn, not fork: a forked child of a process whose polars/numba thread pools are
+    # running can deadlock. Children load the kernel from the cache the parent wrote.
+    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         for task, table in zip(tasks, pool.map(_run_task, args)):
             results.append(table)

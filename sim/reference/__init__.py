@@ -1,0 +1,1 @@
+"""The SimPy reference model (readable oracle for the numba core)."""
