@@ -8,8 +8,10 @@ from sim.flow import kernel
 from sim.flow.counters import N_COUNTERS
 from sim.flow.inputs import N_GROUPS, FlowInputs, PeriodSettings
 
-#: heap slots per patient: at most three live events each, plus stale ones awaiting pop.
-HEAP_PER_PATIENT = 6
+#: Initial heap slots per patient. Clocks due after the current period are parked on the
+#: patient (kernel.defer), so the heap holds about one period's events; the kernel doubles
+#: it when full. The heap arrays in `NumbaEngine.arrays` are the initial ones only.
+HEAP_PER_PATIENT = 1
 
 
 def kernel_params(inputs: FlowInputs) -> kernel.KParams:
@@ -70,7 +72,7 @@ def new_state(inputs: FlowInputs) -> dict[str, np.ndarray]:
     f64 = lambda v=0.0: np.full(n, v, dtype=np.float64)  # noqa: E731
     loc = i64(kernel.UNBORN)
     loc[: c.size] = kernel.HOME
-    heap = HEAP_PER_PATIENT * n + 4 * n_muni + 1024
+    heap = HEAP_PER_PATIENT * n + 4 * n_muni + 64
     return dict(
         muni=fill(c.muni, np.int64), group=fill(c.group, np.int64), age0=fill(c.age0, np.float64),
         frailty=fill(c.frailty, np.int64), cond=fill(c.conditions, np.int64),
@@ -79,6 +81,8 @@ def new_state(inputs: FlowInputs) -> dict[str, np.ndarray]:
         delayed=i64(), delayed_since=f64(), premature=i64(), last_disc=f64(-1.0),
         disc_period=i64(), disc_counted=i64(), excess_m=f64(), resp_until=f64(-1.0),
         qprev=i64(-1), qnext=i64(-1), qsince=f64(), n_patients=np.array([c.size], dtype=np.int64),
+        t_episode=f64(np.inf), v_episode=i64(), t_death=f64(np.inf), v_death=i64(), t_age=f64(np.inf),
+        t_xdeath=f64(np.inf), horizon=np.zeros(1),
         occ=np.zeros((3, n_units), dtype=np.int64),
         qhead=np.full((3, n_units), -1, dtype=np.int64),
         qtail=np.full((3, n_units), -1, dtype=np.int64),
@@ -89,17 +93,6 @@ def new_state(inputs: FlowInputs) -> dict[str, np.ndarray]:
         seq=np.zeros(1, dtype=np.int64), now=np.zeros(1),
         counts=np.zeros((n_periods, n_muni, N_GROUPS, N_COUNTERS)),
     )
-
-
-def _grow_heap(arrays: dict[str, np.ndarray]) -> bool:
-    """Double the heap when it is more than half full (between periods only)."""
-    if arrays["h_size"][0] * 2 < arrays["h_time"].size:
-        return False
-    for name in ("h_time", "h_seq", "h_kind", "h_id", "h_ver"):
-        old = arrays[name]
-        arrays[name] = np.zeros(old.size * 2, dtype=old.dtype)
-        arrays[name][: old.size] = old
-    return True
 
 
 class NumbaEngine:
@@ -129,8 +122,6 @@ class NumbaEngine:
         if not self._started:
             kernel.start(self.state, self.params, ks, self.rng["clock"], self.rng["entry"])
             self._started = True
-        if _grow_heap(self.arrays):
-            self.state = kernel.make(kernel.State, kernel.STATE_FIELDS, self.arrays)
         r = self.rng
         self.events += kernel.run_period(
             self.state, self.params, ks, r["clock"], r["route"], r["stay"], r["entry"],

@@ -42,6 +42,8 @@ STATE_FIELDS = (
         "loc", "unit", "ver", "dver", "enrolled", "mark", "pmark",
         "delayed", "delayed_since", "premature", "last_disc", "disc_period", "disc_counted",
         "excess_m", "resp_until", "qprev", "qnext", "qsince", "n_patients",
+        # clocks beyond the current period wait here, not in the heap (see defer)
+        "t_episode", "v_episode", "t_death", "v_death", "t_age", "t_xdeath", "horizon",
         # units
         "occ", "qhead", "qtail", "umark", "unit_occ",
         # heap
@@ -115,62 +117,126 @@ def make(proxy: type, names: tuple[str, ...], values: dict) -> object:
 
 # ------------------------------------------------------------------------------ heap
 @njit(cache=True)
-def _less(st, i, j):
-    ti, tj = st.h_time[i], st.h_time[j]
-    return ti < tj or (ti == tj and st.h_seq[i] < st.h_seq[j])
+def _before(t1, s1, t2, s2):
+    return t1 < t2 or (t1 == t2 and s1 < s2)
 
 
 @njit(cache=True)
-def _swap(st, i, j):
-    st.h_time[i], st.h_time[j] = st.h_time[j], st.h_time[i]
-    st.h_seq[i], st.h_seq[j] = st.h_seq[j], st.h_seq[i]
-    st.h_kind[i], st.h_kind[j] = st.h_kind[j], st.h_kind[i]
-    st.h_id[i], st.h_id[j] = st.h_id[j], st.h_id[i]
-    st.h_ver[i], st.h_ver[j] = st.h_ver[j], st.h_ver[i]
+def _put(st, i, t, seq, kind, ident, ver):
+    st.h_time[i] = t
+    st.h_seq[i] = seq
+    st.h_kind[i] = kind
+    st.h_id[i] = ident
+    st.h_ver[i] = ver
+
+
+@njit(cache=True)
+def _move(st, dst, src):
+    _put(st, dst, st.h_time[src], st.h_seq[src], st.h_kind[src], st.h_id[src], st.h_ver[src])
+
+
+@njit(cache=True)
+def _grow_heap(st):
+    """Double the heap arrays in place (the State holds the new arrays)."""
+    size = st.h_time.size
+    h_time = np.empty(2 * size, dtype=np.float64)
+    h_seq = np.empty(2 * size, dtype=np.int64)
+    h_kind = np.empty(2 * size, dtype=np.int64)
+    h_id = np.empty(2 * size, dtype=np.int64)
+    h_ver = np.empty(2 * size, dtype=np.int64)
+    h_time[:size] = st.h_time
+    h_seq[:size] = st.h_seq
+    h_kind[:size] = st.h_kind
+    h_id[:size] = st.h_id
+    h_ver[:size] = st.h_ver
+    st.h_time = h_time
+    st.h_seq = h_seq
+    st.h_kind = h_kind
+    st.h_id = h_id
+    st.h_ver = h_ver
 
 
 @njit(cache=True)
 def push(st, t, kind, ident, ver):
+    """Insert into the binary heap, moving a hole up rather than swapping."""
     n = st.h_size[0]
     if n >= st.h_time.size:
-        raise RuntimeError("event heap full: grow it between periods")
-    st.h_time[n] = t
-    st.h_seq[n] = st.seq[0]
+        _grow_heap(st)
+    seq = st.seq[0]
     st.seq[0] += 1
-    st.h_kind[n] = kind
-    st.h_id[n] = ident
-    st.h_ver[n] = ver
     st.h_size[0] = n + 1
     i = n
     while i > 0:
         parent = (i - 1) >> 1
-        if _less(st, i, parent):
-            _swap(st, i, parent)
+        if _before(t, seq, st.h_time[parent], st.h_seq[parent]):
+            _move(st, i, parent)
             i = parent
         else:
             break
+    _put(st, i, t, seq, kind, ident, ver)
 
 
 @njit(cache=True)
 def pop(st):
     """Remove the earliest event; its fields are left at index h_size (just past the heap)."""
     n = st.h_size[0] - 1
-    _swap(st, 0, n)
     st.h_size[0] = n
+    # the last element sinks from the root; the root's event is parked at index n
+    t, seq, kind, ident, ver = st.h_time[n], st.h_seq[n], st.h_kind[n], st.h_id[n], st.h_ver[n]
+    _move(st, n, 0)
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= n:
+        child = 2 * i + 1
+        if child >= n:
             break
-        child = left
-        if left + 1 < n and _less(st, left + 1, left):
-            child = left + 1
-        if _less(st, child, i):
-            _swap(st, i, child)
+        if child + 1 < n and _before(st.h_time[child + 1], st.h_seq[child + 1], st.h_time[child], st.h_seq[child]):
+            child += 1
+        if _before(st.h_time[child], st.h_seq[child], t, seq):
+            _move(st, i, child)
             i = child
         else:
             break
+    if n > 0:
+        _put(st, i, t, seq, kind, ident, ver)
     return n
+
+
+@njit(cache=True)
+def defer(st, t, kind, p, ver):
+    """Schedule a patient clock: into the heap if due this period, else park it on the patient."""
+    if t < st.horizon[0]:
+        push(st, t, kind, p, ver)
+    elif kind == E_EPISODE:
+        st.t_episode[p] = t
+        st.v_episode[p] = ver
+    elif kind == E_DEATH:
+        st.t_death[p] = t
+        st.v_death[p] = ver
+    elif kind == E_AGE:
+        st.t_age[p] = t
+    elif t < st.t_xdeath[p]:
+        st.t_xdeath[p] = t
+
+
+@njit(cache=True)
+def release_due(st, t_end):
+    """At a period start: move every parked clock due before t_end into the heap."""
+    st.horizon[0] = t_end
+    for p in range(st.n_patients[0]):
+        if st.loc[p] == DEAD:
+            continue
+        if st.t_episode[p] < t_end:
+            push(st, st.t_episode[p], E_EPISODE, p, st.v_episode[p])
+            st.t_episode[p] = INF
+        if st.t_death[p] < t_end:
+            push(st, st.t_death[p], E_DEATH, p, st.v_death[p])
+            st.t_death[p] = INF
+        if st.t_age[p] < t_end:
+            push(st, st.t_age[p], E_AGE, p, 0)
+            st.t_age[p] = INF
+        if st.t_xdeath[p] < t_end:
+            push(st, st.t_xdeath[p], E_XDEATH, p, 0)
+            st.t_xdeath[p] = INF
 
 
 # ------------------------------------------------------------------------ draws
@@ -235,7 +301,7 @@ def schedule_episode(st, P, p, t, rng):
         if tx < t_next:
             t_next = tx
     if t_next < INF:
-        push(st, t_next, E_EPISODE, p, st.ver[p])
+        defer(st, t_next, E_EPISODE, p, st.ver[p])
 
 
 @njit(cache=True)
@@ -244,14 +310,14 @@ def schedule_death(st, P, p, t, rng):
     band = age_band(st.age0[p] + t / DAYS_PER_YEAR)
     rate = P.death_rate[band] * P.death_frailty_hr[st.frailty[p]]
     if rate > 0.0:
-        push(st, t + rng.exponential(1.0 / rate), E_DEATH, p, st.dver[p])
+        defer(st, t + rng.exponential(1.0 / rate), E_DEATH, p, st.dver[p])
 
 
 @njit(cache=True)
 def schedule_age(st, p, t):
     ta = next_band_time(st, p, t)
     if ta < INF:
-        push(st, ta, E_AGE, p, 0)
+        defer(st, ta, E_AGE, p, 0)
 
 
 # ------------------------------------------------------------------------ units
@@ -378,7 +444,7 @@ def discharge(st, P, S, p, t, k, dest, clock, route, stay):
     st.resp_until[p] = t + S.window_days if route.random() < P.coverage[st.group[p]] else -1.0
     tx = draw_excess(clock, t, t, P.excess_deaths, P.excess_death_decay)
     if tx < INF:
-        push(st, tx, E_XDEATH, p, 0)
+        defer(st, tx, E_XDEATH, p, 0)
     fill_hospital(st, P, S, h, t, k, stay)
 
 
@@ -719,6 +785,7 @@ def check_state(st, P, S):
 def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
     """Process events until t_end with period index k; returns the number of events."""
     t0 = st.now[0]
+    release_due(st, t_end)
     update_enrolment(st, P, S, t0, clock)
     for h in range(st.occ.shape[1]):  # capacities may have grown since the last period
         if h < S.cap.shape[1]:
