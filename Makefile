@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/sektorsim run configs/denmark/current.yaml --out results/latest
+	$(BIN)/sektorsim run configs/denmark/current.yaml configs/denmark/reform.yaml --out results/latest
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

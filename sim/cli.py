@@ -94,6 +94,26 @@ def run(
     execute_run(configs, out_dir, replications, seed, engine, workers, set_ or [], quiet, out)
 
 
+@app.command()
+@fail_on_bad_input
+def decompose(
+    config: Annotated[Path, typer.Argument(help="The starting bundle, usually today's regime.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Run directory to write.")] = Path("results/decompose"),
+    replications: Annotated[Optional[int], typer.Option(min=1, help="Replications (default: the config's).")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Master seed (default: the config's).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
+    set_: SetOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+) -> None:
+    """Switch on each reform lever alone, then all together; report each lever's share.
+
+    Example: `sektorsim decompose configs/denmark/current.yaml --replications 4`
+    """
+    from sim.decompose import execute_decompose
+
+    execute_decompose(config, out_dir, replications, seed, workers, set_ or [], quiet, out)
+
+
 def progress(console: Console, quiet: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),

@@ -13,8 +13,9 @@ import zlib
 import numpy as np
 
 #: The streams of one replication: the population, the patients' clocks (episodes,
-#: deaths), routing decisions, lengths of stay, and entries of new patients.
-STREAMS: tuple[str, ...] = ("population", "clock", "route", "stay", "entry")
+#: deaths), routing decisions, lengths of stay, entries of new patients, and the
+#: organisation agents (Mesa's model RNG).
+STREAMS: tuple[str, ...] = ("population", "clock", "route", "stay", "entry", "organisations")
 
 
 def stream_key(name: str) -> int:

@@ -13,6 +13,7 @@ from sim.runner import Task, check_same_geography, load_scenario, run_tasks, sor
 from sim.summary import HEADLINE, comparison, whole_window
 
 KPIS_FILE = "kpis.parquet"
+AGENTS_FILE = "agents.parquet"
 
 
 def execute_run(
@@ -45,7 +46,8 @@ def execute_run(
             specs, tasks, seed, engine, workers=min(workers, len(tasks)),
             on_done=lambda task, table: bar.advance(job),
         )
-    kpis = sort_kpis(pl.concat(tables))
+    kpis = sort_kpis(pl.concat([k for k, _ in tables]))
+    agents = pl.concat([a for _, a in tables]).sort(["scenario", "draw", "replication", "period", "agent_type", "agent"], maintain_order=True)
 
     run_info = {
         "seed": seed,
@@ -64,7 +66,8 @@ def execute_run(
     }
     with staged_directory(out_dir) as stage:
         write_parquet(kpis, stage / KPIS_FILE)
-        manifest = build_manifest("run", run_info, {"kpis": stage / KPIS_FILE})
+        write_parquet(agents, stage / AGENTS_FILE)
+        manifest = build_manifest("run", run_info, {"kpis": stage / KPIS_FILE, "agents": stage / AGENTS_FILE})
         write_json(manifest, stage / MANIFEST)
 
     if not quiet:
@@ -73,5 +76,5 @@ def execute_run(
         console.print(
             summary_table(comp, f"sektorsim — {first.start} to {first.end}, {reps} replications, seed {seed}")
         )
-        console.print(f"Wrote {out_dir / KPIS_FILE} ({kpis.height:,} rows) and {out_dir / MANIFEST}")
+        console.print(f"Wrote {out_dir / KPIS_FILE} ({kpis.height:,} rows), {out_dir / AGENTS_FILE} and {out_dir / MANIFEST}")
     return kpis

@@ -19,7 +19,9 @@ import polars as pl
 from sim.config.loader import ConfigError, Problem, load_config
 from sim.config.schema import Scenario
 from sim.costs import add_costs
-from sim.flow.inputs import FlowInputs, build_inputs, build_period_settings
+from sim.flow.inputs import FlowInputs, build_inputs
+from sim.org.model import HealthSystem
+from sim.org.rules import resolve_rule
 from sim.geography import Geography, load_geography
 from sim.kpis import KEY_COLUMNS, add_rates, counts_table
 from sim.rng import streams
@@ -64,6 +66,8 @@ def load_scenario(path: Path | str, overrides: Sequence[str] = ()) -> ScenarioSp
         raise ConfigError(
             [Problem(origin[0], origin[1], "geography.municipalities", f"not in {geo_path}: {', '.join(unknown)}")]
         )
+    rule_origin = loaded.lines.get("organisations.decision_rule", (str(path), None))
+    resolve_rule(sc.organisations.decision_rule, rule_origin[0], rule_origin[1])
     return ScenarioSpec(sc, loaded.data, tuple(str(f) for f in loaded.files), geo_path, geo)
 
 
@@ -86,27 +90,39 @@ class Task:
     draw: int = 0
 
 
-def simulate(
+def simulate_system(
     spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0, check: bool = False
-):
-    """One replication of one scenario; returns the engine (counts) and its inputs."""
+) -> HealthSystem:
+    """One replication of one scenario: the flow and the organisations, period by period."""
     rng = streams(seed, replication, draw)
     inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
     eng = make_engine(engine, inputs, rng, check=check)
-    for k, period in enumerate(inputs.periods):
-        eng.run_period(k, build_period_settings(spec.scenario, inputs, period))
-    return eng, inputs
+    rule = resolve_rule(spec.scenario.organisations.decision_rule)
+    system = HealthSystem(spec.scenario, inputs, eng, rule, rng["organisations"])
+    for _ in inputs.periods:
+        system.step()
+    return system
+
+
+def simulate(
+    spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0, check: bool = False
+):
+    """One replication; returns the engine (its counts) and its inputs."""
+    system = simulate_system(spec, replication, seed, engine, draw, check)
+    return system.engine, system.inputs
 
 
 def replication_table(
     spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0
-) -> pl.DataFrame:
-    eng, inputs = simulate(spec, replication, seed, engine, draw)
-    table = counts_table(eng.counts, inputs, spec.name, replication, draw)
-    return add_costs(add_rates(table), spec.scenario)
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The KPI rows and the agents' rows of one replication."""
+    system = simulate_system(spec, replication, seed, engine, draw)
+    table = counts_table(system.engine.counts, system.inputs, spec.name, replication, draw)
+    kpis = add_costs(add_rates(table), spec.scenario, system.inputs.periods)
+    return kpis, system.agent_table(spec.name, replication, draw)
 
 
-def _run_task(args: tuple) -> pl.DataFrame:
+def _run_task(args: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
     spec, task, seed, engine = args
     return replication_table(spec, task.replication, seed, engine, task.draw)
 
@@ -125,15 +141,15 @@ def run_tasks(
     seed: int,
     engine: str = "numba",
     workers: int = 1,
-    on_done: Callable[[Task, pl.DataFrame], None] | None = None,
+    on_done: Callable[[Task, tuple], None] | None = None,
     executor: Executor | None = None,
-) -> list[pl.DataFrame]:
-    """Run every task (serially with workers=1); results come back in task order."""
+) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Run every task (serially with workers=1); (kpis, agents) come back in task order."""
     tasks = list(tasks)
     if engine == "numba":
         compile_kernel()
     args = [(specs[t.scenario_index], t, seed, engine) for t in tasks]
-    results: list[pl.DataFrame] = []
+    results: list[tuple[pl.DataFrame, pl.DataFrame]] = []
     if workers <= 1 and executor is None:
         for task, a in zip(tasks, args):
             results.append(_run_task(a))

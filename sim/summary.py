@@ -31,15 +31,15 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("cost_region_dkk", "Cost, regions (DKK m)", "{:,.1f}"),
     ("cost_municipality_dkk", "Cost, municipalities (DKK m)", "{:,.1f}"),
     ("cost_citizen_dkk", "Cost, citizens (DKK m)", "{:,.1f}"),
+    ("cost_state_dkk", "Cost, state grants (DKK m)", "{:,.1f}"),
     ("cost_total_dkk", "Cost, total (DKK m)", "{:,.1f}"),
 )
-MILLIONS = {"cost_region_dkk", "cost_municipality_dkk", "cost_citizen_dkk", "cost_total_dkk"}
+MILLIONS = {"cost_region_dkk", "cost_municipality_dkk", "cost_citizen_dkk", "cost_state_dkk", "cost_total_dkk"}
 
 
 def whole_window(kpis: pl.DataFrame, area_level: str = "national", group: str = "all") -> pl.DataFrame:
     """Sum each replication's reported periods; recompute ratios from the sums."""
-    sums = [c for c in (*COUNTERS, "cost_region_dkk", "cost_municipality_dkk", "cost_citizen_dkk", "cost_total_dkk")
-            if c in kpis.columns]
+    sums = [c for c in (*COUNTERS, *MILLIONS) if c in kpis.columns]
     out = (
         kpis.filter((pl.col("area_level") == area_level) & (pl.col("group") == group))
         .group_by(["scenario", "draw", "replication", "area"], maintain_order=True)

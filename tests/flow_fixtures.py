@@ -43,7 +43,7 @@ def single_queue_model(n_patients: int, arrival_rate: float, mean_stay: float, s
         stepup_suitable=one_g if route_to_stepup else zero_g, los_mean=np.full(N_GROUPS, mean_stay),
         los_dist=stay_dist, los_cv=1.0, pressure_threshold=10.0, stepdown=zero_g, followup=zero_g,
         sop_stepup_mean=mean_stay, sop_dist=stay_dist, sop_cv=0.5, sop_escalation=0.0,
-        coverage=zero_g, entry_rate=np.zeros(1),
+        entry_rate=np.zeros(1),
     )
     return dataclasses.replace(base, cohort=cohort, params=params, periods=periods(warmup, length, count),
                                max_patients=n_patients + 64)
@@ -53,5 +53,5 @@ def queue_settings(hospital_beds: int, sop_beds: int = 0):
     return dataclasses.replace(
         tiny_settings(), hospital_beds=np.array([hospital_beds]), sop_beds=np.array([sop_beds]),
         ht_slots=np.array([0]), sop_accept=np.array([1.0]), gp_access=np.array([0.0]),
-        package_conditions=0, window_resolve=0.0, free_choice=False,
+        package_conditions=0, window_resolve=0.0, coverage=np.zeros(N_GROUPS),
     )

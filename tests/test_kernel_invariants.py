@@ -38,9 +38,9 @@ def _queue_members(eng: NumbaEngine, kind: int, unit: int) -> list[int]:
 @given(
     beds=st.integers(0, 6), sop=st.integers(0, 3), ht=st.integers(0, 3),
     stepdown=st.floats(0.0, 0.6), followup=st.floats(0.0, 0.4), gp=prob, resolve=prob,
-    free_choice=st.booleans(), seed=st.integers(0, 2**31 - 1), dist=st.sampled_from([0, 1, 2]),
+    seed=st.integers(0, 2**31 - 1), dist=st.sampled_from([0, 1, 2]),
 )
-def test_invariants_hold_for_random_models(beds, sop, ht, stepdown, followup, gp, resolve, free_choice, seed, dist):
+def test_invariants_hold_for_random_models(beds, sop, ht, stepdown, followup, gp, resolve, seed, dist):
     base = tiny_inputs(n_patients=300)
     params = dataclasses.replace(
         base.params, stepdown=np.full(N_GROUPS, stepdown), followup=np.full(N_GROUPS, followup),
@@ -49,7 +49,7 @@ def test_invariants_hold_for_random_models(beds, sop, ht, stepdown, followup, gp
     inputs = dataclasses.replace(base, params=params, periods=periods(20.0, 30.0, 3), max_patients=300 + 200)
     cfg = dataclasses.replace(
         tiny_settings(), hospital_beds=np.array([beds]), sop_beds=np.array([sop]), ht_slots=np.array([ht]),
-        gp_access=np.array([gp]), window_resolve=resolve, free_choice=free_choice,
+        gp_access=np.array([gp]), window_resolve=resolve,
     )
     eng = NumbaEngine(inputs, streams(seed, 0), check=True)
     for k in range(len(inputs.periods)):

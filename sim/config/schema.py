@@ -202,7 +202,6 @@ class Triage(Strict):
 
 
 # ---------------------------------------------------------------------------- settings
-Owner = Literal["municipality", "council"]
 StayDistribution = Literal["exponential", "lognormal", "gamma"]
 
 
@@ -229,7 +228,6 @@ class Hospital(Strict):
 
 
 class IntermediateCare(Strict):
-    owner: Owner = Field(description="Who runs the beds: municipality (today) or council (reform).")
     beds_per_1000: Number
     beds_override: dict[str, float] = Field(
         default_factory=dict, description="Beds per 1,000 for named municipalities or councils."
@@ -242,13 +240,9 @@ class IntermediateCare(Strict):
     decline_per_100_dkk: Probability = Field(
         description="Share of offered patients who decline per DKK 100/day of user payment."
     )
-    free_choice: bool = Field(
-        False, description="A patient may take a free bed in another unit of the same region."
-    )
 
 
 class HomeTreatment(Strict):
-    owner: Owner
     slots_per_1000: Number = Field(description="Patients a team can treat at once, per 1,000.")
     on_duty_hours: Number = Field(description="Hours a day the team takes new patients (24 = 24/7).")
     duty_start_hour: float = Field(8.0, ge=0, lt=24)
@@ -332,6 +326,81 @@ class Simulation(Strict):
         return self
 
 
+# ------------------------------------------------------------------------------ regime
+Pooling = Literal["none", "council", "region"]
+
+
+class Levers(Strict):
+    """The reform's levers (MODEL.md section 8): true = the reform's rule from reform_date."""
+
+    regional_beds: bool = Field(False, description="Health councils run intermediate-care beds and teams, on one budget with the hospital.")
+    no_user_payment: bool = Field(False, description="No user payment for intermediate-care stays.")
+    responsibility_96h: bool = Field(False, description="96-hour post-discharge responsibility for a wider group.")
+    teams_24_7: bool = Field(False, description="Regional home-treatment teams on duty around the clock.")
+    chronic_packages: bool = Field(False, description="Chronic-care packages in general practice, phased in.")
+    no_kmf: bool = Field(False, description="Municipal co-financing (KMF) abolished.")
+    investment_engine: bool = Field(False, description="Money earmarked for care near home.")
+    free_choice: bool = Field(False, description="Free choice of intermediate-care beds across councils.")
+
+
+class ReformValues(Strict):
+    """What each lever sets when it is on; set a value to today's to neutralise a lever."""
+
+    bed_pooling: Pooling = Field(
+        "council", description="regional_beds: beds and teams shared across the council's municipalities."
+    )
+    user_payment_dkk_per_day: Number
+    window_hours: Number
+    coverage: ProbabilityByGroup
+    team_duty_hours: Number
+    team_slots_per_1000: Number
+    packages: ChronicPackages
+    kmf_per_admission_dkk: Number
+    investment_dkk_per_1000_year: Number = Field(
+        description="Investment-engine money per 1,000 simulated patients a year, for beds and teams."
+    )
+    free_choice_pooling: Pooling = Field("region", description="free_choice: which beds a patient may choose.")
+
+
+class Regime(Strict):
+    reform_date: dt.date = Field(description="Levers that are on take effect from this date.")
+    levers: Levers = Field(default_factory=Levers)
+    reform: ReformValues
+
+
+# ---------------------------------------------------------------------- organisations
+class IncentiveRule(Strict):
+    step_per_1000: Number = Field(description="Change in beds (and team slots) per 1,000 per decision.")
+    min_beds_per_1000: Number
+    max_beds_per_1000: Number
+    idle_occupancy: Probability = Field(description="Below this occupancy with no shortage cost, cut capacity.")
+
+
+class BudgetRule(Strict):
+    budget_dkk_per_1000_year: Number = Field(
+        description="The decider's budget for beds and teams per 1,000 simulated patients a year."
+    )
+    team_share: Probability = Field(description="Share of the budget spent on home-treatment teams.")
+
+
+class Organisations(Strict):
+    decision_rule: str = Field(
+        "fixed",
+        description="fixed, budget, incentive, or a Python callable 'package.module:function'.",
+    )
+    incentive: IncentiveRule
+    budget: BudgetRule
+
+    @field_validator("decision_rule")
+    @classmethod
+    def _rule(cls, v: str) -> str:
+        if v in ("fixed", "budget", "incentive"):
+            return v
+        if ":" not in v or not all(v.split(":", 1)):
+            raise ValueError(f"unknown decision rule {v!r}; expected fixed, budget, incentive or 'module:function'")
+        return v
+
+
 class Scenario(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -342,4 +411,6 @@ class Scenario(Strict):
     triage: Triage
     settings: Settings
     costs: Costs
+    regime: Regime
+    organisations: Organisations
     simulation: Simulation

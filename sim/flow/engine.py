@@ -21,7 +21,6 @@ def kernel_params(inputs: FlowInputs) -> kernel.KParams:
         hosp_of_muni=un.hosp_of_muni,
         sop_of_muni=un.sop_of_muni,
         ht_of_muni=un.ht_of_muni,
-        sop_region=un.sop_region,
     )
     typed = {
         k: (np.ascontiguousarray(v, dtype=np.int64 if v.dtype.kind in "iub" else np.float64)
@@ -50,7 +49,10 @@ def kernel_settings(settings: PeriodSettings, n_units: int) -> kernel.KSettings:
         package_share=np.float64(settings.package_share),
         window_days=np.float64(settings.window_days),
         window_resolve=np.float64(settings.window_resolve),
-        free_choice=bool(settings.free_choice),
+        package_hr=np.float64(settings.package_hr),
+        coverage=np.asarray(settings.coverage, dtype=np.float64),
+        sop_pool=np.asarray(settings.sop_pool, dtype=np.int64),
+        ht_pool=np.asarray(settings.ht_pool, dtype=np.int64),
     ))
 
 

@@ -49,7 +49,6 @@ class Params:
     episode_rate: np.ndarray  # (band,) per day, without conditions
     condition_hr: np.ndarray  # (condition,)
     episode_frailty_hr: np.ndarray  # (3,)
-    package_hr: float
     excess_episodes: float
     excess_decay: float
     hr_premature: float
@@ -78,7 +77,6 @@ class Params:
     ht_mean: float
     ht_followup_mean: float
     ht_escalation: float
-    coverage: np.ndarray  # (group,)
     entry_rate: np.ndarray  # (municipality,) entrants per day
     entry_conditions: np.ndarray  # (condition,) prevalence at 65
     entry_frailty: np.ndarray  # (3,) probabilities at 65
@@ -89,17 +87,20 @@ class PeriodSettings:
     """What the organisation layer decides, per planning period."""
 
     hospital_beds: np.ndarray  # (hospital unit,) int64
-    sop_beds: np.ndarray  # (sop unit,) int64
-    ht_slots: np.ndarray  # (ht unit,) int64
-    sop_accept: np.ndarray  # (sop unit,) probability an offered bed is accepted
-    ht_duty_start: np.ndarray  # (ht unit,) hour of day
-    ht_duty_hours: np.ndarray  # (ht unit,)
+    sop_beds: np.ndarray  # (municipality,) int64
+    ht_slots: np.ndarray  # (municipality,) int64
+    sop_accept: np.ndarray  # (municipality,) probability an offered bed is accepted
+    ht_duty_start: np.ndarray  # (municipality,) hour of day
+    ht_duty_hours: np.ndarray  # (municipality,)
     gp_access: np.ndarray  # (municipality,) probability an episode reaches the GP
     package_conditions: int  # bitmask of conditions with an active package
     package_share: float  # enrolled share of the eligible
+    package_hr: float  # episode hazard ratio while enrolled
     window_days: float
     window_resolve: float
-    free_choice: bool
+    coverage: np.ndarray  # (group,) discharged patients the responsibility window covers
+    sop_pool: np.ndarray  # (municipality,) beds with the same pool id are shared when full
+    ht_pool: np.ndarray  # (municipality,) same for home-treatment slots
 
     def with_(self, **changes: object) -> PeriodSettings:
         return replace(self, **changes)
@@ -107,12 +108,12 @@ class PeriodSettings:
 
 @dataclass(frozen=True)
 class Units:
-    """Which unit serves each municipality, and the region used for free choice."""
+    """Which hospital serves each municipality. Beds and teams are per municipality; who
+    runs them (and so which are shared) is a per-period setting (PeriodSettings pools)."""
 
     hosp_of_muni: np.ndarray
     sop_of_muni: np.ndarray
     ht_of_muni: np.ndarray
-    sop_region: np.ndarray  # (sop unit,) reform region, for free choice
     hospital_names: tuple[str, ...]
     sop_names: tuple[str, ...]
     ht_names: tuple[str, ...]
@@ -204,7 +205,6 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
         episode_rate=_band_table(ep.base_rate_per_year.value) / DAYS_PER_YEAR,
         condition_hr=np.array([ep.condition_hr[c].value for c in CONDITIONS]),
         episode_frailty_hr=frail(ep.frailty_hr),
-        package_hr=st.gp.packages.episode_hr.value,
         excess_episodes=ep.post_discharge.excess_episodes.value,
         excess_decay=ep.post_discharge.decay_days.value,
         hr_premature=ep.post_discharge.hr_premature.value,
@@ -233,7 +233,6 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
         ht_mean=st.home_treatment.episode_mean_days.value,
         ht_followup_mean=st.home_treatment.followup_mean_days.value,
         ht_escalation=st.home_treatment.escalation.value,
-        coverage=_group_table(st.responsibility.coverage.value),
         entry_rate=pop.entry_per_1000_per_year.value / 1000.0 * cohort_size / DAYS_PER_YEAR,
         entry_conditions=np.array([pop.prevalence[c].value["65-74"] for c in CONDITIONS]),
         entry_frailty=np.array(
@@ -242,85 +241,93 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
     )
 
 
-def build_units(scenario: Scenario, geo: Geography) -> Units:
-    """Hospitals per council; beds and teams per municipality or council by their owner."""
-    muni_units = (np.arange(geo.n), geo.municipalities, geo.region_reform_of)
-    council_region = np.zeros(len(geo.councils), dtype=np.int64)
-    council_region[geo.council_of] = geo.region_reform_of
-    council_units = (geo.council_of, geo.councils, council_region)
-
-    def pick(owner: str) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
-        return muni_units if owner == "municipality" else council_units
-
-    sop_of, sop_names, sop_region = pick(scenario.settings.sop.owner)
-    ht_of, ht_names, _ = pick(scenario.settings.home_treatment.owner)
+def build_units(geo: Geography) -> Units:
+    """One hospital per council; intermediate-care beds and teams per municipality."""
+    muni = np.arange(geo.n, dtype=np.int64)
     return Units(
-        hosp_of_muni=geo.council_of.copy(),
-        sop_of_muni=np.asarray(sop_of, dtype=np.int64).copy(),
-        ht_of_muni=np.asarray(ht_of, dtype=np.int64).copy(),
-        sop_region=np.asarray(sop_region, dtype=np.int64).copy(),
-        hospital_names=tuple(geo.councils),
-        sop_names=tuple(sop_names),
-        ht_names=tuple(ht_names),
+        hosp_of_muni=geo.council_of.copy(), sop_of_muni=muni, ht_of_muni=muni.copy(),
+        hospital_names=tuple(geo.councils), sop_names=geo.municipalities, ht_names=geo.municipalities,
     )
 
 
-def unit_capacity(
-    per_1000: float, override: dict[str, float], names: tuple[str, ...], cohort_per_unit: np.ndarray
-) -> np.ndarray:
-    """Capacity of each unit from a rate per 1,000 simulated patients (named overrides win)."""
-    rates = np.array([override.get(name, per_1000) for name in names], dtype=np.float64)
-    return np.rint(rates / 1000.0 * cohort_per_unit).astype(np.int64)
+def unit_capacity(per_1000: np.ndarray, cohort_per_unit: np.ndarray) -> np.ndarray:
+    """Places per unit from a rate per 1,000 simulated patients."""
+    return np.rint(per_1000 / 1000.0 * cohort_per_unit).astype(np.int64)
+
+
+def rates_with_overrides(default: float, override: dict[str, float], geo: Geography, unit_names: tuple[str, ...]) -> np.ndarray:
+    """Rate per unit; an override may name the unit or, for municipal units, its council."""
+    rates = np.full(len(unit_names), default, dtype=np.float64)
+    for i, name in enumerate(unit_names):
+        if name in override:
+            rates[i] = override[name]
+        elif unit_names == geo.municipalities and geo.councils[geo.council_of[i]] in override:
+            rates[i] = override[geo.councils[geo.council_of[i]]]
+    return rates
 
 
 def cohort_per_unit(unit_of_muni: np.ndarray, cohort: Cohort, n_units: int) -> np.ndarray:
     return np.bincount(unit_of_muni[cohort.muni], minlength=n_units).astype(np.float64)
 
 
-def build_period_settings(
-    scenario: Scenario, inputs: FlowInputs, period: Period
-) -> PeriodSettings:
-    """Settings as configured (the `fixed` decision rule) for one period."""
-    st, units, geo, cohort = scenario.settings, inputs.units, inputs.geography, inputs.cohort
-    n_h, n_s, n_t = len(units.hospital_names), len(units.sop_names), len(units.ht_names)
-    accept = max(0.0, 1.0 - st.sop.decline_per_100_dkk.value * st.sop.user_payment_dkk_per_day.value / 100.0)
+def lever_on(scenario: Scenario, lever: str, date: dt.date) -> bool:
+    """A lever acts when it is switched on and the date has reached the reform date."""
+    return bool(getattr(scenario.regime.levers, lever)) and date >= scenario.regime.reform_date
+
+
+def pools(kind: str, geo: Geography) -> np.ndarray:
+    if kind == "council":
+        return geo.council_of.copy()
+    if kind == "region":
+        return geo.region_reform_of.copy()
+    return np.arange(geo.n, dtype=np.int64)
+
+
+def build_period_settings(scenario: Scenario, inputs: FlowInputs, period: Period) -> PeriodSettings:
+    """Settings as configured (the `fixed` decision rule) for one period, levers applied."""
+    st, rv, units, geo, cohort = scenario.settings, scenario.regime.reform, inputs.units, inputs.geography, inputs.cohort
+    on = lambda lever: lever_on(scenario, lever, period.first_date)  # noqa: E731
+    payment = rv.user_payment_dkk_per_day.value if on("no_user_payment") else st.sop.user_payment_dkk_per_day.value
+    accept = max(0.0, 1.0 - st.sop.decline_per_100_dkk.value * payment / 100.0)
+    packages = rv.packages if on("chronic_packages") else st.gp.packages
     active = 0
     for bit, cond in enumerate(CONDITIONS):
-        start = st.gp.packages.start.get(cond)
+        start = packages.start.get(cond)
         if start is not None and start <= period.first_date:
             active |= 1 << bit
+    window = rv.window_hours.value if on("responsibility_96h") else st.responsibility.window_hours.value
+    coverage = rv.coverage.value if on("responsibility_96h") else st.responsibility.coverage.value
+    duty = rv.team_duty_hours.value if on("teams_24_7") else st.home_treatment.on_duty_hours.value
+    slots = rv.team_slots_per_1000.value if on("teams_24_7") else st.home_treatment.slots_per_1000.value
+    bed_pool = rv.bed_pooling if on("regional_beds") else "none"
+    sop_pool = rv.free_choice_pooling if on("free_choice") and rv.free_choice_pooling != "none" else bed_pool
     gp_access = np.minimum(
         1.0,
         geo.gp_capacity_per_100k * st.gp.capacity_factor.value / scenario.triage.gp_need_per_100k.value,
     )
+    n_h = len(units.hospital_names)
+    per_muni = cohort_per_unit(units.sop_of_muni, cohort, geo.n)
     return PeriodSettings(
         hospital_beds=unit_capacity(
-            st.hospital.beds_per_1000.value,
-            st.hospital.beds_override,
-            units.hospital_names,
+            rates_with_overrides(st.hospital.beds_per_1000.value, st.hospital.beds_override, geo, units.hospital_names),
             cohort_per_unit(units.hosp_of_muni, cohort, n_h),
         ),
         sop_beds=unit_capacity(
-            st.sop.beds_per_1000.value,
-            st.sop.beds_override,
-            units.sop_names,
-            cohort_per_unit(units.sop_of_muni, cohort, n_s),
+            rates_with_overrides(st.sop.beds_per_1000.value, st.sop.beds_override, geo, units.sop_names), per_muni
         ),
-        ht_slots=unit_capacity(
-            st.home_treatment.slots_per_1000.value,
-            {},
-            units.ht_names,
-            cohort_per_unit(units.ht_of_muni, cohort, n_t),
-        ),
-        sop_accept=np.full(n_s, accept),
-        ht_duty_start=np.full(n_t, st.home_treatment.duty_start_hour),
-        ht_duty_hours=np.full(n_t, st.home_treatment.on_duty_hours.value),
+        ht_slots=unit_capacity(np.full(geo.n, slots), per_muni),
+        sop_accept=np.full(geo.n, accept),
+        ht_duty_start=np.full(geo.n, st.home_treatment.duty_start_hour),
+        ht_duty_hours=np.full(geo.n, duty),
         gp_access=gp_access,
         package_conditions=active,
-        package_share=min(1.0, st.gp.packages.capacity_per_1000.value / 1000.0),
-        window_days=st.responsibility.window_hours.value / 24.0,
+        package_share=min(1.0, packages.capacity_per_1000.value / 1000.0),
+        package_hr=packages.episode_hr.value,
+        window_days=window / 24.0,
         window_resolve=st.responsibility.resolve.value,
-        free_choice=st.sop.free_choice,
+        coverage=_group_table(coverage),
+        sop_pool=pools(sop_pool, geo),
+        ht_pool=pools(bed_pool, geo),
     )
 
 
@@ -368,4 +375,4 @@ def build_inputs(scenario: Scenario, geo: Geography, population_rng: np.random.G
     periods = build_periods(scenario)
     expected_entries = float(params.entry_rate.sum()) * periods[-1].end
     max_patients = cohort.size + int(expected_entries + 6.0 * np.sqrt(expected_entries + 1.0)) + 64
-    return FlowInputs(geo, cohort, params, build_units(scenario, geo), periods, max_patients)
+    return FlowInputs(geo, cohort, params, build_units(geo), periods, max_patients)

@@ -53,21 +53,22 @@ STATE_FIELDS = (
     )
 
 PARAM_FIELDS = (
-        "episode_rate", "condition_hr", "episode_frailty_hr", "package_hr",
+        "episode_rate", "condition_hr", "episode_frailty_hr",
         "excess_episodes", "excess_decay", "hr_premature", "hr_stepdown", "hr_followup",
         "death_rate", "death_frailty_hr", "death_in_hospital", "excess_deaths", "excess_death_decay",
         "gp_resolve", "ht_suitable", "stepup_suitable",
         "los_mean", "los_dist", "los_cv", "pressure_threshold", "pressure_factor",
         "stepdown", "followup",
         "sop_stepup_mean", "sop_stepdown_mean", "sop_dist", "sop_cv", "sop_escalation",
-        "ht_mean", "ht_followup_mean", "ht_escalation", "coverage",
+        "ht_mean", "ht_followup_mean", "ht_escalation",
         "entry_rate", "entry_conditions", "entry_frailty",
-        "hosp_of_muni", "sop_of_muni", "ht_of_muni", "sop_region",
+        "hosp_of_muni", "sop_of_muni", "ht_of_muni",
     )
 
 SETTING_FIELDS = (
         "cap", "sop_accept", "ht_duty_start", "ht_duty_hours", "gp_access",
-        "package_conditions", "package_share", "window_days", "window_resolve", "free_choice",
+        "package_conditions", "package_share", "package_hr", "window_days", "window_resolve", "coverage",
+        "sop_pool", "ht_pool",
     )
 
 
@@ -288,13 +289,13 @@ def next_band_time(st, p, t):
 
 # ----------------------------------------------------------------------- clocks
 @njit(cache=True)
-def schedule_episode(st, P, p, t, rng):
+def schedule_episode(st, P, S, p, t, rng):
     """Fresh episode clock at home: base hazard vs the decaying post-discharge excess."""
     st.ver[p] += 1
     band = age_band(st.age0[p] + t / DAYS_PER_YEAR)
     rate = P.episode_rate[band] * st.risk[p]
     if st.enrolled[p] == 1:
-        rate *= P.package_hr
+        rate *= S.package_hr
     t_next = t + rng.exponential(1.0 / rate) if rate > 0.0 else INF
     if st.last_disc[p] >= 0.0:
         tx = draw_excess(rng, t, st.last_disc[p], st.excess_m[p], P.excess_decay)
@@ -362,10 +363,10 @@ def count(st, k, p, what, amount):
 
 # ---------------------------------------------------------------------- moves
 @njit(cache=True)
-def go_home(st, P, p, t, clock):
+def go_home(st, P, S, p, t, clock):
     st.loc[p] = HOME
     st.mark[p] = t
-    schedule_episode(st, P, p, t, clock)
+    schedule_episode(st, P, S, p, t, clock)
 
 
 @njit(cache=True)
@@ -441,7 +442,7 @@ def discharge(st, P, S, p, t, k, dest, clock, route, stay):
     st.last_disc[p] = t
     st.disc_period[p] = k
     st.disc_counted[p] = 0
-    st.resp_until[p] = t + S.window_days if route.random() < P.coverage[st.group[p]] else -1.0
+    st.resp_until[p] = t + S.window_days if route.random() < S.coverage[st.group[p]] else -1.0
     tx = draw_excess(clock, t, t, P.excess_deaths, P.excess_death_decay)
     if tx < INF:
         defer(st, tx, E_XDEATH, p, 0)
@@ -460,32 +461,31 @@ def place_sop(st, P, p, u, t, k, mean, stay):
 
 
 @njit(cache=True)
-def find_sop_bed(st, P, S, s):
-    if st.occ[U_SOP, s] < S.cap[U_SOP, s]:
-        return s
-    if S.free_choice:
-        for u in range(P.sop_region.size):
-            if u != s and P.sop_region[u] == P.sop_region[s] and st.occ[U_SOP, u] < S.cap[U_SOP, u]:
-                return u
+def find_place(st, S, kind, pool, own):
+    """A unit with a free place: the own unit first, then any unit of the same pool."""
+    if st.occ[kind, own] < S.cap[kind, own]:
+        return own
+    for u in range(pool.size):
+        if u != own and pool[u] == pool[own] and st.occ[kind, u] < S.cap[kind, u]:
+            return u
     return -1
 
 
 @njit(cache=True)
-def next_stepdown(st, P, S, u):
-    """Whom a free bed in unit u goes to: its own queue first, then (free choice) the region's."""
+def next_stepdown(st, S, u):
+    """Whom a free bed in unit u goes to: its own queue first, then its pool's queues."""
     if st.qhead[U_SOP, u] >= 0:
         return u
-    if S.free_choice:
-        for v in range(P.sop_region.size):
-            if v != u and P.sop_region[v] == P.sop_region[u] and st.qhead[U_SOP, v] >= 0:
-                return v
+    for v in range(S.sop_pool.size):
+        if v != u and S.sop_pool[v] == S.sop_pool[u] and st.qhead[U_SOP, v] >= 0:
+            return v
     return -1
 
 
 @njit(cache=True)
 def fill_sop(st, P, S, u, t, k, clock, route, stay):
     while st.occ[U_SOP, u] < S.cap[U_SOP, u]:
-        v = next_stepdown(st, P, S, u)
+        v = next_stepdown(st, S, u)
         if v < 0:
             break
         q = st.qhead[U_SOP, v]
@@ -522,17 +522,17 @@ def on_episode(st, P, S, p, t, k, clock, route, stay):
     m = st.muni[p]
     if t < st.resp_until[p] and route.random() < S.window_resolve:
         count(st, k, p, K.WINDOW_RESOLVED, 1.0)
-        go_home(st, P, p, t, clock)
+        go_home(st, P, S, p, t, clock)
         return
     if route.random() < S.gp_access[m]:
         count(st, k, p, K.GP_CONTACTS, 1.0)
         if route.random() < P.gp_resolve[g]:
             count(st, k, p, K.GP_RESOLVED, 1.0)
-            go_home(st, P, p, t, clock)
+            go_home(st, P, S, p, t, clock)
             return
     if route.random() < P.ht_suitable[g]:
-        u = P.ht_of_muni[m]
-        if on_duty(S, u, t) and st.occ[U_HT, u] < S.cap[U_HT, u]:
+        u = find_place(st, S, U_HT, S.ht_pool, P.ht_of_muni[m])
+        if u >= 0 and on_duty(S, u, t):
             count(st, k, p, K.HT_EPISODES, 1.0)
             start_ht(st, p, u, t, k, P.ht_mean, stay)
             return
@@ -540,7 +540,7 @@ def on_episode(st, P, S, p, t, k, clock, route, stay):
         count(st, k, p, K.STEPUP_REQUESTS, 1.0)
         s = P.sop_of_muni[m]
         if route.random() < S.sop_accept[s]:
-            u = find_sop_bed(st, P, S, s)
+            u = find_place(st, S, U_SOP, S.sop_pool, s)
             if u >= 0:
                 place_sop(st, P, p, u, t, k, P.sop_stepup_mean, stay)
                 return
@@ -560,7 +560,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
     if u < P.stepdown[g]:
         s = P.sop_of_muni[m]
         if route.random() < S.sop_accept[s]:
-            b = find_sop_bed(st, P, S, s)
+            b = find_place(st, S, U_SOP, S.sop_pool, s)
             if b >= 0:
                 count(st, k, p, K.SOP_WAITS, 1.0)
                 count(st, k, p, K.SOP_STEPDOWNS, 1.0)
@@ -573,14 +573,14 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
                 q_push(st, U_SOP, s, p, t)
             return
     elif u < P.stepdown[g] + P.followup[g]:
-        tu = P.ht_of_muni[m]
-        if st.occ[U_HT, tu] < S.cap[U_HT, tu]:
+        tu = find_place(st, S, U_HT, S.ht_pool, P.ht_of_muni[m])
+        if tu >= 0:
             count(st, k, p, K.HT_FOLLOWUPS, 1.0)
             discharge(st, P, S, p, t, k, TO_FOLLOWUP, clock, route, stay)
             start_ht(st, p, tu, t, k, P.ht_followup_mean, stay)
             return
     discharge(st, P, S, p, t, k, TO_HOME, clock, route, stay)
-    go_home(st, P, p, t, clock)
+    go_home(st, P, S, p, t, clock)
 
 
 @njit(cache=True)
@@ -593,7 +593,7 @@ def on_sop_end(st, P, S, p, t, k, clock, route, stay):
         count(st, k, p, K.SOP_ESCALATIONS, 1.0)
         admit(st, P, S, p, t, k, stay)
     else:
-        go_home(st, P, p, t, clock)
+        go_home(st, P, S, p, t, clock)
 
 
 @njit(cache=True)
@@ -604,7 +604,7 @@ def on_ht_end(st, P, S, p, t, k, clock, route, stay):
         count(st, k, p, K.HT_ESCALATIONS, 1.0)
         admit(st, P, S, p, t, k, stay)
     else:
-        go_home(st, P, p, t, clock)
+        go_home(st, P, S, p, t, clock)
 
 
 @njit(cache=True)
@@ -636,11 +636,11 @@ def die(st, P, S, p, t, k, clock, route, stay):
 
 
 @njit(cache=True)
-def on_age(st, P, p, t, clock):
+def on_age(st, P, S, p, t, clock):
     """A new age band: redraw the piecewise-constant clocks."""
     schedule_death(st, P, p, t, clock)
     if st.loc[p] == HOME:
-        schedule_episode(st, P, p, t, clock)
+        schedule_episode(st, P, S, p, t, clock)
     schedule_age(st, p, t)
 
 
@@ -700,7 +700,7 @@ def on_entry(st, P, S, m, t, k, clock, entry):
     st.enrolled[p] = enrol(st, P, S, p)
     st.pmark[p] = t
     count(st, k, p, K.ENTRIES, 1.0)
-    go_home(st, P, p, t, clock)
+    go_home(st, P, S, p, t, clock)
     schedule_death(st, P, p, t, clock)
     schedule_age(st, p, t)
     push(st, t + entry.exponential(1.0 / P.entry_rate[m]), E_ENTRY, m, 0)
@@ -714,7 +714,7 @@ def start(st, P, S, clock, entry):
         st.risk[p] = risk_factor(P, st.cond[p], st.frailty[p])
         st.enrolled[p] = enrol(st, P, S, p)
         st.pmark[p] = 0.0
-        go_home(st, P, p, 0.0, clock)
+        go_home(st, P, S, p, 0.0, clock)
         schedule_death(st, P, p, 0.0, clock)
         schedule_age(st, p, 0.0)
     for m in range(P.entry_rate.size):
@@ -731,7 +731,7 @@ def update_enrolment(st, P, S, t, clock):
         if new != st.enrolled[p]:
             st.enrolled[p] = new
             if st.loc[p] == HOME:
-                schedule_episode(st, P, p, t, clock)
+                schedule_episode(st, P, S, p, t, clock)
 
 
 @njit(cache=True)
@@ -826,7 +826,7 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
         elif kind == E_DEATH or kind == E_XDEATH:
             die(st, P, S, p, t, k, clock, route, stay)
         elif kind == E_AGE:
-            on_age(st, P, p, t, clock)
+            on_age(st, P, S, p, t, clock)
         if check:
             check_state(st, P, S)
     st.now[0] = t_end

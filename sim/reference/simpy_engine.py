@@ -175,7 +175,7 @@ class SimpyEngine:
         now = self.env.now
         rate = self.p.episode_rate[patient.band(now)] * patient.risk
         if patient.enrolled:
-            rate *= self.p.package_hr
+            rate *= self.settings.package_hr
         t = now + self.rng["clock"].exponential(1 / rate) if rate > 0 else np.inf
         if patient.last_discharge is not None:
             t = min(t, self.excess_time(now, patient.last_discharge, patient.excess, self.p.excess_decay))
@@ -269,10 +269,9 @@ class SimpyEngine:
                 self.count(patient, K.GP_RESOLVED)
                 return
         if self.chance(p.ht_suitable[g]):
-            team = self.pools[HT][self.inputs.units.ht_of_muni[m]]
+            team = self.free_place(HT, self.inputs.units.ht_of_muni[m])
             hour = (now % 1.0) * 24.0
-            on_duty = (hour - s.ht_duty_start[team.index]) % 24.0 < s.ht_duty_hours[team.index]
-            if on_duty and team.has_room():
+            if team is not None and (hour - s.ht_duty_start[team.index]) % 24.0 < s.ht_duty_hours[team.index]:
                 self.count(patient, K.HT_EPISODES)
                 yield from self.home_treatment(patient, team, p.ht_mean)
                 return
@@ -280,22 +279,22 @@ class SimpyEngine:
             self.count(patient, K.STEPUP_REQUESTS)
             own = self.inputs.units.sop_of_muni[m]
             if self.chance(s.sop_accept[own]):
-                bed = self.free_sop_bed(own)
+                bed = self.free_place(SOP, own)
                 if bed is not None:
                     yield from self.intermediate_care(patient, bed, p.sop_stepup_mean)
                     return
                 self.count(patient, K.STEPUP_BLOCKED)
         yield from self.hospital(patient)
 
-    def free_sop_bed(self, own: int) -> Pool | None:
-        pools = self.pools[SOP]
+    def free_place(self, kind: int, own: int) -> Pool | None:
+        """The own unit if it has room, else the first unit of the same pool that has."""
+        pools = self.pools[kind]
         if pools[own].has_room():
             return pools[own]
-        if self.settings.free_choice:
-            region = self.inputs.units.sop_region
-            for pool in pools:
-                if pool.index != own and region[pool.index] == region[own] and pool.has_room():
-                    return pool
+        pool_of = self.settings.sop_pool if kind == SOP else self.settings.ht_pool
+        for pool in pools:
+            if pool.index != own and pool_of[pool.index] == pool_of[own] and pool.has_room():
+                return pool
         return None
 
     def home_treatment(self, patient: Patient, team: Pool, mean: float):
@@ -322,10 +321,8 @@ class SimpyEngine:
 
     def offer_sop_bed(self, bed: Pool) -> None:
         """A freed step-down bed goes to the first delayed patient of its unit (or region)."""
-        candidates = [bed]
-        if self.settings.free_choice:
-            region = self.inputs.units.sop_region
-            candidates += [q for q in self.pools[SOP] if q is not bed and region[q.index] == region[bed.index]]
+        pool_of = self.settings.sop_pool
+        candidates = [bed] + [q for q in self.pools[SOP] if q is not bed and pool_of[q.index] == pool_of[bed.index]]
         while bed.has_room():
             queue = next((q for q in candidates if q.waiting), None)
             if queue is None:
@@ -366,7 +363,7 @@ class SimpyEngine:
         if u < p.stepdown[g]:
             own = self.inputs.units.sop_of_muni[patient.muni]
             if self.chance(s.sop_accept[own]):
-                bed = self.free_sop_bed(own)
+                bed = self.free_place(SOP, own)
                 if bed is None:
                     patient.delayed_since = self.env.now
                     self.count(patient, K.DELAYED)
@@ -384,8 +381,8 @@ class SimpyEngine:
                 yield from self.intermediate_care(patient, bed, p.sop_stepdown_mean)
                 return
         elif u < p.stepdown[g] + p.followup[g]:
-            team = self.pools[HT][self.inputs.units.ht_of_muni[patient.muni]]
-            if team.has_room():
+            team = self.free_place(HT, self.inputs.units.ht_of_muni[patient.muni])
+            if team is not None:
                 self.count(patient, K.HT_FOLLOWUPS)
                 self.discharge(patient, ward, p.hr_followup)
                 yield from self.home_treatment(patient, team, p.ht_followup_mean)
@@ -424,7 +421,7 @@ class SimpyEngine:
         patient.last_discharge = now
         patient.discharge_period = self.k
         patient.discharge_counted = False
-        patient.resp_until = now + s.window_days if self.chance(p.coverage[patient.group]) else -1.0
+        patient.resp_until = now + s.window_days if self.chance(s.coverage[patient.group]) else -1.0
         t_death = self.excess_time(now, now, p.excess_deaths, p.excess_death_decay)
         if t_death < np.inf:
             self.env.process(self.excess_death(patient, t_death))

@@ -1,0 +1,1 @@
+"""Organisations on the planning clock: Mesa agents, decision rules, the coupled model."""
