@@ -114,6 +114,28 @@ def decompose(
     execute_decompose(config, out_dir, replications, seed, workers, set_ or [], quiet, out)
 
 
+@app.command()
+@fail_on_bad_input
+def replay(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory with manifest.json.")],
+    workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
+) -> None:
+    """Rerun a run from its manifest; print `identical` (exit 0) or what differs (exit 1).
+
+    Example: `sektorsim replay results/latest`
+    """
+    from sim.replay import replay as do_replay
+
+    same, diffs = do_replay(run_dir, workers)
+    if same:
+        out.print("identical")
+        return
+    out.print("[bold red]different[/]")
+    for line in diffs:
+        out.print(f"  {line}", highlight=False)
+    raise typer.Exit(code=1)
+
+
 def progress(console: Console, quiet: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),

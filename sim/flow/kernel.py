@@ -787,10 +787,9 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
     t0 = st.now[0]
     release_due(st, t_end)
     update_enrolment(st, P, S, t0, clock)
-    for h in range(st.occ.shape[1]):  # capacities may have grown since the last period
-        if h < S.cap.shape[1]:
-            fill_hospital(st, P, S, h, t0, k, stay)
-            fill_sop(st, P, S, h, t0, k, clock, route, stay)
+    for u in range(st.occ.shape[1]):  # capacities may have grown since the last period
+        fill_hospital(st, P, S, u, t0, k, stay)
+        fill_sop(st, P, S, u, t0, k, clock, route, stay)
     events = 0
     while st.h_size[0] > 0 and st.h_time[0] < t_end:
         i = pop(st)

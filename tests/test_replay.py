@@ -1,0 +1,33 @@
+"""`sektorsim replay` reruns a run from its manifest and notices any change."""
+
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def test_replay_is_identical_and_names_a_changed_column(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "run"
+    args = ["run", "configs/teaching.yaml", "--out", str(out), "--replications", "2", "--quiet",
+            "--set", "simulation.end=2026-07-01"]
+    assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["replay", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "identical" in result.output
+    kpis = pl.read_parquet(out / "kpis.parquet")
+    kpis.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.col("deaths") + 1).otherwise(pl.col("deaths")).alias("deaths")).write_parquet(out / "kpis.parquet")
+    result = runner.invoke(app, ["replay", str(out), "--workers", "1"])
+    assert result.exit_code == 1
+    assert "column deaths" in result.output
+
+
+def test_replay_of_a_directory_without_manifest_is_bad_input(tmp_path):
+    result = runner.invoke(app, ["replay", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "manifest.json" in result.output
