@@ -26,6 +26,7 @@ CASES = {
     "probability above one": ("triage:\n  gp_resolve:\n    value: {copd: 1.3, diabetes: 0.4, heart: 0.25, back: 0.55, multimorbid: 0.2, other: 0.35}\n", ["bad.yaml:4", "triage.gp_resolve.value", "<= 1"]),
     # group tables merge key by key over the base, so a partial table is fine; a wrong key is not
     "unknown group": ("triage:\n  gp_resolve:\n    value: {flu: 0.3}\n", ["bad.yaml:4", "triage.gp_resolve.value", "unknown flu"]),
+    "routing over one": ("settings:\n  hospital:\n    stepdown:\n      value: {copd: 0.98}\n", ["settings.hospital", "stepdown + home_followup", "must not exceed 1"]),
     "malformed yaml": ("settings: [unclosed\n", ["bad.yaml:", "malformed YAML"]),
     "missing geography file": ("geography:\n  file: nowhere.csv\n", ["nowhere.csv", "not found"]),
     "end before start": ("simulation:\n  end: 2025-01-01\n", ["simulation", "must be after start"]),

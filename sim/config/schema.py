@@ -226,6 +226,16 @@ class Hospital(Strict):
         description="Discharges with home-treatment follow-up."
     )
 
+    @model_validator(mode="after")
+    def _routing_sums(self) -> Hospital:
+        for g in GROUPS:
+            total = self.stepdown.value[g] + self.home_followup.value[g]
+            if total > 1:
+                raise ValueError(
+                    f"discharge routing for {g}: stepdown + home_followup = {total:g}, must not exceed 1"
+                )
+        return self
+
 
 class IntermediateCare(Strict):
     beds_per_1000: Number

@@ -116,8 +116,7 @@ class HealthSystem(mesa.Model):
         self.engine.run_period(self.k, settings)
         counts = self.engine.counts[self.k].sum(axis=1)  # municipality × counter
         costs = self.settle(counts)
-        for agent in self.agents:
-            agent.observe(counts, costs)
+        self.agents.do("observe", counts, costs)
         self.decide(settings, counts)
         self.datacollector.collect(self)
         self.k += 1
