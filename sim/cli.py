@@ -96,6 +96,36 @@ def run(
 
 @app.command()
 @fail_on_bad_input
+def params(
+    config: Annotated[Path, typer.Argument(help="A scenario YAML file.")],
+    set_: SetOpt = None,
+    missing_only: Annotated[bool, typer.Option("--missing", help="Only parameters without evidence.")] = False,
+) -> None:
+    """List every parameter with value, range and source; flag any with neither source nor
+    assumption-with-range (exit 1 if there are any).
+
+    Example: `sektorsim params configs/denmark/current.yaml`
+    """
+    from sim.params import rows
+    from sim.runner import load_scenario
+
+    spec = load_scenario(config, set_ or [])
+    table = Table(title=f"Parameters of {spec.name}", title_justify="left", show_lines=False)
+    for col in ("parameter", "value", "range", "evidence"):
+        table.add_column(col, overflow="fold")
+    found = rows(spec.scenario)
+    bad = [r for r in found if not r["documented"]]
+    for r in (bad if missing_only else found):
+        flag = r["evidence"] if r["documented"] else f"[bold red]{r['evidence']} (needs source, or assumption with range)[/]"
+        table.add_row(r["parameter"], r["value"], r["range"], f"{flag}: {r['text']}" if r["text"] else flag)
+    out.print(table)
+    out.print(f"{len(found)} parameters, {len(bad)} without a source or an assumption with a range.")
+    if bad:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+@fail_on_bad_input
 def decompose(
     config: Annotated[Path, typer.Argument(help="The starting bundle, usually today's regime.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Run directory to write.")] = Path("results/decompose"),
