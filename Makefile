@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean publish
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 2; }
@@ -19,6 +19,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The small published run that `sektorsim replay` must reproduce (tests/test_published.py).
+# Refreshing it is a deliberate step: note it in CHANGELOG.md when numbers change.
+publish: $(STAMP)
+	$(BIN)/sektorsim run configs/teaching.yaml configs/teaching-reform.yaml --replications 3 \
+		--set simulation.end=2027-01-01 --out results/published/teaching --quiet
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engines.py
