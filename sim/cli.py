@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -146,6 +147,46 @@ def decompose(
 
 @app.command()
 @fail_on_bad_input
+def batch(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML (see experiments/).")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Batch directory (default: results/<name>).")] = None,
+    backend: Annotated[str, typer.Option(help="local (processes here) or dask.")] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Processes (local) or Dask workers (LocalCluster).")] = 2,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish a killed batch: skip tasks already written.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+) -> None:
+    """Run every (scenario, parameter draw, replication) task of an experiment, crash-safe.
+
+    Examples:
+
+    - `sektorsim batch experiments/reform_vs_current.yaml`
+    - `sektorsim batch experiments/sensitivity.yaml --backend dask --workers 2`
+    - `sektorsim batch experiments/sensitivity.yaml --backend dask --scheduler tcp://head:8786`
+    - `sektorsim batch experiments/sensitivity.yaml --resume`
+    """
+    from sim.analysis import incremental
+    from sim.batch import BACKENDS, run_batch
+    from sim.experiment import load_experiment
+
+    if backend not in BACKENDS:
+        raise ConfigError.single("--backend", f"expected local or dask, got {backend!r}")
+    if scheduler and backend != "dask":
+        raise ConfigError.single("--scheduler", "a scheduler address needs --backend dask")
+    plan = load_experiment(experiment)
+    target = out_dir or Path("results") / plan.experiment.name
+    analysis = run_batch(plan, target, backend, workers, scheduler, resume, out, quiet)
+    if not quiet:
+        comp = analysis.filter(pl.col("draw") == 0).select(
+            "kpi", "scenario", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high")
+        out.print(summary_table(comp, f"{plan.experiment.name}: draw 0, {plan.experiment.replications} replications"))
+        if len(plan.draws) > 1 and len(plan.scenario_names) > 1:
+            out.print(incremental_table(incremental(analysis, plan.baseline), len(plan.draws)))
+        out.print(f"Wrote {target}/kpis.parquet, analysis.parquet and manifest.json")
+
+
+@app.command()
+@fail_on_bad_input
 def replay(
     run_dir: Annotated[Path, typer.Argument(help="A run directory with manifest.json.")],
     workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
@@ -164,6 +205,32 @@ def replay(
     for line in diffs:
         out.print(f"  {line}", highlight=False)
     raise typer.Exit(code=1)
+
+
+PSA_OUTCOMES = (
+    ("readmissions_30d", "30-day readmissions"), ("delayed_discharge_days", "Delayed-discharge bed-days"),
+    ("hospital_bed_days", "Hospital bed-days"), ("cost_region_dkk", "Cost, regions (DKK)"),
+    ("cost_municipality_dkk", "Cost, municipalities (DKK)"), ("cost_total_dkk", "Cost, total (DKK)"),
+    ("cost_per_readmission_avoided_dkk", "Cost per readmission avoided (DKK)"),
+)
+
+
+def incremental_table(inc, draws: int) -> Table:
+    """Across parameter draws: each scenario's paired difference, mean and 95% interval."""
+    table = Table(title=f"Incremental outcomes vs baseline over {draws} parameter draws: mean [2.5%, 97.5%]",
+                  title_justify="left")
+    table.add_column("outcome")
+    for scenario in inc["scenario"]:
+        table.add_column(scenario, justify="right")
+    for key, label in PSA_OUTCOMES:
+        if f"{key}_mean" not in inc.columns:
+            continue
+        cells = [label]
+        for row in inc.iter_rows(named=True):
+            m, lo, hi = row[f"{key}_mean"], row[f"{key}_p2.5"], row[f"{key}_p97.5"]
+            cells.append("–" if m is None else f"{m:+,.0f} [{lo:+,.0f}, {hi:+,.0f}]")
+        table.add_row(*cells)
+    return table
 
 
 def progress(console: Console, quiet: bool) -> Progress:

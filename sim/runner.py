@@ -94,7 +94,7 @@ def simulate_system(
     spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0, check: bool = False
 ) -> HealthSystem:
     """One replication of one scenario: the flow and the organisations, period by period."""
-    rng = streams(seed, replication, draw)
+    rng = streams(seed, replication)  # no draw: every parameter draw shares replication r's numbers
     inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
     eng = make_engine(engine, inputs, rng, check=check)
     rule = resolve_rule(spec.scenario.organisations.decision_rule)

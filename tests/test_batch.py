@@ -1,0 +1,119 @@
+"""Batch experiments: same bytes on every backend, crash-safe resume, clear errors."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+EXPERIMENT = f"""
+name: tiny
+scenarios:
+  - config: {ROOT}/configs/teaching.yaml
+    set: [simulation.end=2026-04-01, simulation.warmup_days=30]
+  - config: {ROOT}/configs/teaching-reform.yaml
+    set: [simulation.end=2026-04-01, simulation.warmup_days=30, regime.reform_date=2026-01-01]
+replications: {{reps}}
+seed: 5
+psa:
+  draws: 2
+  parameters:
+    settings.responsibility.resolve:
+      distribution: beta
+      parameters: {{{{a: 2.5, b: 7.5}}}}
+      assumption: test
+"""
+
+
+def _experiment(tmp_path: Path, reps: int = 2) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(EXPERIMENT.format(reps=reps), encoding="utf-8")
+    return path
+
+
+def _batch(exp: Path, out: Path, *extra: str) -> None:
+    result = runner.invoke(app, ["batch", str(exp), "--out", str(out), "--quiet", *extra])
+    assert result.exit_code == 0, result.output
+
+
+def test_same_bytes_with_one_or_two_workers_and_dask(tmp_path):
+    exp = _experiment(tmp_path)
+    _batch(exp, tmp_path / "w1", "--workers", "1")
+    _batch(exp, tmp_path / "w2", "--workers", "2")
+    _batch(exp, tmp_path / "dask", "--backend", "dask", "--workers", "2")
+    ref = (tmp_path / "w1" / "kpis.parquet").read_bytes()
+    assert (tmp_path / "w2" / "kpis.parquet").read_bytes() == ref
+    assert (tmp_path / "dask" / "kpis.parquet").read_bytes() == ref
+    kpis = pl.read_parquet(tmp_path / "w1" / "kpis.parquet")
+    assert kpis.select("scenario", "draw", "replication").unique().height == 2 * 2 * 2
+    analysis = pl.read_parquet(tmp_path / "w1" / "analysis.parquet")
+    assert {"mean", "ci_low", "diff", "replications_needed"} <= set(analysis.columns)
+
+
+def test_killed_batch_resumes_with_every_task_exactly_once(tmp_path):
+    exp = _experiment(tmp_path, reps=6)  # 2 scenarios × 2 draws × 6 replications = 24 tasks
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "batch", str(exp), "--out", str(out), "--workers", "1", "--quiet"],
+        cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list((out / "parts").glob("kpis-*.parquet"))) < 3:
+        assert proc.poll() is None, "the batch ended before it could be killed"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # a real kill of the batch and its workers
+    proc.wait()
+    done_before = len(list((out / "parts").glob("kpis-*.parquet")))
+    assert 3 <= done_before < 24, "the kill must land part-way"
+    assert not (out / "kpis.parquet").exists()
+    _batch(exp, out, "--resume", "--workers", "2")
+    kpis = pl.read_parquet(out / "kpis.parquet")
+    tasks = kpis.select("scenario", "draw", "replication").unique()
+    assert tasks.height == 24
+    keys = ["scenario", "draw", "replication", "period", "area_level", "area", "group"]
+    assert kpis.select(keys).is_duplicated().sum() == 0
+    _batch(exp, tmp_path / "clean", "--workers", "2")
+    assert (tmp_path / "clean" / "kpis.parquet").read_bytes() == (out / "kpis.parquet").read_bytes()
+
+
+def test_existing_output_without_resume_is_refused(tmp_path):
+    exp = _experiment(tmp_path)
+    (tmp_path / "out").mkdir()
+    result = runner.invoke(app, ["batch", str(exp), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--resume" in result.output
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ("name: x\nscenarios: []\nreplications: 1\nseed: 1\n", "scenarios"),
+    ("name: x\nscenarios:\n  - config: nowhere.yaml\nreplications: 1\nseed: 1\n", "not found"),
+    ("name: x\nscenarios:\n  - config: a.yaml\nreplications: 1\nseed: 1\npsa:\n  draws: 2\n  parameters:\n    costs.gp_contact_dkk: {distribution: weibull, parameters: {}, assumption: t}\n", "distribution"),
+    ("name: x\nscenarios:\n  - config: a.yaml\nreplicatons: 1\nseed: 1\n", "did you mean 'replications'"),
+])
+def test_malformed_experiment_is_a_clear_error(tmp_path, body, fragment):
+    path = tmp_path / "bad.yaml"
+    path.write_text(body, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    exp = _experiment(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(exp), "--out", str(out), "--backend", "dask",
+                                 "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2, result.output
+    assert "cannot reach Dask scheduler" in result.output
+    assert not out.exists()
