@@ -24,7 +24,7 @@ from sim.analysis import analyse
 from sim.config.loader import ConfigError, Problem
 from sim.experiment import ExperimentPlan
 from sim.manifest import MANIFEST, build_manifest
-from sim.output import write_json, write_parquet
+from sim.output import sha256, write_json, write_parquet
 from sim.runner import Task, _run_task, compile_kernel, sort_kpis
 
 PLAN_FILE = "experiment.json"
@@ -94,7 +94,9 @@ def run_batch(plan: ExperimentPlan, out: Path, backend: str, workers: int, sched
         todo = [t for t in tasks if not (parts / part_name("kpis", t)).is_file()]
         compile_kernel()
         with progress(console, quiet) as bar:
-            job = bar.add_task(f"{exp.name} ({backend}, {workers} workers)", total=len(tasks), completed=len(tasks) - len(todo))
+            resumed = len(tasks) - len(todo)
+            job = bar.add_task(f"{exp.name} ({backend}, {workers} workers)", total=len(tasks), completed=resumed,
+                               resumed=resumed)
             futures = {
                 pool.submit(_run_task, (plan.spec(t.scenario_index, t.draw), t, exp.seed, "numba")): t for t in todo
             }
@@ -128,8 +130,10 @@ def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
         "replications": plan.experiment.replications,
         "engine": "numba",
         "draws": plan.draws,
+        # one entry per (scenario, draw), index = scenario × n_draws + draw
         "scenarios": [{"name": s.name, "files": list(s.files), "config": s.data,
-                       "geography": {"file": str(s.geography_path)}} for s in plan.specs],
+                       "geography": {"file": str(s.geography_path), "sha256": sha256(s.geography_path)}}
+                      for s in plan.specs],
     }
     write_json(build_manifest("batch", run, outputs), out / MANIFEST)
     return analysis

@@ -10,7 +10,16 @@ from typing import Annotated, Optional
 import polars as pl
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 from rich.table import Table
 
 from sim.config.loader import ConfigError
@@ -188,16 +197,18 @@ def batch(
 @app.command()
 @fail_on_bad_input
 def replay(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory with manifest.json.")],
+    run_dir: Annotated[Path, typer.Argument(help="A run or batch directory with manifest.json.")],
     workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
+    sample: Annotated[Optional[int], typer.Option(min=1, help="Rerun only K tasks (a fixed sample).")] = None,
 ) -> None:
-    """Rerun a run from its manifest; print `identical` (exit 0) or what differs (exit 1).
+    """Rerun a run or batch from its manifest; print `identical` (exit 0) or what differs (exit 1).
 
-    Example: `sektorsim replay results/latest`
+    Examples: `sektorsim replay results/published/teaching`,
+    `sektorsim replay results/sensitivity --sample 4`
     """
     from sim.replay import replay as do_replay
 
-    same, diffs = do_replay(run_dir, workers)
+    same, diffs = do_replay(run_dir, workers, sample)
     if same:
         out.print("identical")
         return
@@ -233,11 +244,21 @@ def incremental_table(inc, draws: int) -> Table:
     return table
 
 
+class RateColumn(ProgressColumn):
+    """Tasks per minute so far."""
+
+    def render(self, task) -> Text:
+        done = task.completed - task.fields.get("resumed", 0)  # tasks finished this session
+        elapsed = task.finished_time if task.finished else task.elapsed
+        return Text(f"{done / elapsed * 60:.1f}/min" if elapsed and done > 0 else "–/min")
+
+
 def progress(console: Console, quiet: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeElapsedColumn(),
         TextColumn("left"),
         TimeRemainingColumn(),

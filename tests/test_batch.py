@@ -117,3 +117,13 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert result.exit_code == 2, result.output
     assert "cannot reach Dask scheduler" in result.output
     assert not out.exists()
+
+
+def test_a_batch_replays_in_full_and_by_sample(tmp_path):
+    exp = _experiment(tmp_path)
+    out = tmp_path / "b"
+    _batch(exp, out, "--workers", "2")
+    full = runner.invoke(app, ["replay", str(out), "--workers", "2"])
+    assert full.exit_code == 0 and "identical" in full.output, full.output
+    sampled = runner.invoke(app, ["replay", str(out), "--sample", "3", "--workers", "1"])
+    assert sampled.exit_code == 0 and "identical" in sampled.output, sampled.output
