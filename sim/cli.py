@@ -88,8 +88,10 @@ def run(
     workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
     set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
 ) -> None:
-    """Run scenarios × replications; write kpis.parquet and manifest.json; print a summary.
+    """Run scenarios × replications; write kpis.parquet, agents.parquet, manifest.json and
+    a report with figures; print a summary.
 
     Examples:
 
@@ -102,6 +104,12 @@ def run(
     if engine not in ("numba", "simpy"):
         raise ConfigError.single("--engine", f"expected numba or simpy, got {engine!r}")
     execute_run(configs, out_dir, replications, seed, engine, workers, set_ or [], quiet, out)
+    if not no_report:
+        from sim.report import write_report
+
+        path = write_report(out_dir)
+        if not quiet:
+            out.print(f"Report: {path}")
 
 
 @app.command()
@@ -164,6 +172,7 @@ def batch(
     scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish a killed batch: skip tasks already written.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
 ) -> None:
     """Run every (scenario, parameter draw, replication) task of an experiment, crash-safe.
 
@@ -192,6 +201,28 @@ def batch(
         if len(plan.draws) > 1 and len(plan.scenario_names) > 1:
             out.print(incremental_table(incremental(analysis, plan.baseline), len(plan.draws)))
         out.print(f"Wrote {target}/kpis.parquet, analysis.parquet and manifest.json")
+    if not no_report:
+        from sim.report import write_report
+
+        write_report(target)
+
+
+@app.command()
+@fail_on_bad_input
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run or batch directory.")],
+    svg: Annotated[bool, typer.Option("--svg", help="Also write the figures as SVG.")] = False,
+) -> None:
+    """Draw the figures and write report.html (self-contained) and report.md.
+
+    Example: `sektorsim report results/latest`
+    """
+    from sim.replay import read_manifest
+    from sim.report import write_report
+
+    read_manifest(run_dir)  # a clear error for a directory that is not a run
+    path = write_report(run_dir, ("png", "svg") if svg else ("png",))
+    out.print(f"Wrote {path} and {run_dir / 'report.md'} (figures in {run_dir / 'figures'})")
 
 
 @app.command()

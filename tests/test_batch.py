@@ -42,7 +42,7 @@ def _experiment(tmp_path: Path, reps: int = 2) -> Path:
 
 
 def _batch(exp: Path, out: Path, *extra: str) -> None:
-    result = runner.invoke(app, ["batch", str(exp), "--out", str(out), "--quiet", *extra])
+    result = runner.invoke(app, ["batch", str(exp), "--out", str(out), "--quiet", "--no-report", *extra])
     assert result.exit_code == 0, result.output
 
 
@@ -64,7 +64,7 @@ def test_killed_batch_resumes_with_every_task_exactly_once(tmp_path):
     exp = _experiment(tmp_path, reps=6)  # 2 scenarios × 2 draws × 6 replications = 24 tasks
     out = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "batch", str(exp), "--out", str(out), "--workers", "1", "--quiet"],
+        [sys.executable, "-m", "sim", "batch", str(exp), "--out", str(out), "--workers", "1", "--quiet", "--no-report"],
         cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 240

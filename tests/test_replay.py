@@ -14,7 +14,7 @@ runner = CliRunner()
 def test_replay_is_identical_and_names_a_changed_column(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "run"
-    args = ["run", "configs/teaching.yaml", "--out", str(out), "--replications", "2", "--quiet",
+    args = ["run", "configs/teaching.yaml", "--out", str(out), "--replications", "2", "--quiet", "--no-report",
             "--set", "simulation.end=2026-07-01"]
     assert runner.invoke(app, args).exit_code == 0
     result = runner.invoke(app, ["replay", str(out), "--workers", "1"])

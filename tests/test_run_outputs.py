@@ -20,7 +20,7 @@ runner = CliRunner()
 
 
 def _run(out: Path, *extra: str) -> pl.DataFrame:
-    result = runner.invoke(app, ["run", TEACHING, "--out", str(out), "--replications", "2", "--quiet", *extra])
+    result = runner.invoke(app, ["run", TEACHING, "--out", str(out), "--replications", "2", "--quiet", "--no-report", *extra])
     assert result.exit_code == 0, result.output
     return pl.read_parquet(out / "kpis.parquet")
 
@@ -55,7 +55,7 @@ def test_scenarios_share_random_numbers(tmp_path):
     # Two scenarios that differ only in name see identical numbers (common random numbers).
     copy = tmp_path / "same.yaml"
     copy.write_text(f"extends: {TEACHING}\nname: twin\n", encoding="utf-8")
-    result = runner.invoke(app, ["run", TEACHING, str(copy), "--out", str(tmp_path / "o"), "--replications", "2", "--quiet"])
+    result = runner.invoke(app, ["run", TEACHING, str(copy), "--out", str(tmp_path / "o"), "--replications", "2", "--quiet", "--no-report"])
     assert result.exit_code == 0, result.output
     df = pl.read_parquet(tmp_path / "o" / "kpis.parquet")
     a = df.filter(pl.col("scenario") == "teaching").drop("scenario")

@@ -1,0 +1,159 @@
+"""Figures of a run directory (seaborn/matplotlib), one function per figure.
+
+Every figure: title, axis labels with units, 95% confidence intervals over replications
+where it shows an estimate, and a source line naming the run. Functions return the path
+written, or None when the run has nothing to show for that figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+import matplotlib.pyplot as plt  # noqa: E402
+import polars as pl  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from sim.summary import whole_window  # noqa: E402
+
+PAYER_COLUMNS = {"cost_region_dkk": "Regions", "cost_municipality_dkk": "Municipalities",
+                 "cost_citizen_dkk": "Citizens", "cost_state_dkk": "State grants"}
+GROUP_LABELS = {"copd": "COPD", "diabetes": "Type-2 diabetes", "heart": "Heart disease", "back": "Low back pain",
+                "multimorbid": "Multimorbid", "other": "Other 65+", "all": "All"}
+
+
+def _style() -> None:
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
+
+
+def _save(fig: plt.Figure, out: Path, name: str, source: str, formats: tuple[str, ...]) -> Path:
+    fig.text(0.0, -0.09, source, fontsize=8, color="0.35", ha="left", va="top", transform=fig.transFigure)
+    for ext in formats:
+        fig.savefig(out / f"{name}.{ext}")
+    plt.close(fig)
+    return out / f"{name}.png"
+
+
+def readmission_by_group(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+    rows = []
+    for group in GROUP_LABELS:
+        per = whole_window(kpis, "national", group)
+        rows.append(per.select("scenario", "replication", pl.lit(GROUP_LABELS[group]).alias("group"),
+                               (pl.col("readmission_rate_30d") * 100).alias("rate")))
+    df = pl.concat(rows).drop_nulls("rate").to_pandas()
+    if df.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    sns.barplot(df, x="group", y="rate", hue="scenario", errorbar=("ci", 95), capsize=0.1, ax=ax)
+    ax.set(title="30-day readmission rate by patient group", xlabel="", ylabel="readmissions per 100 discharges (%)")
+    ax.tick_params(axis="x", rotation=20)
+    ax.legend(title="scenario", frameon=False)
+    return _save(fig, out, "readmission_by_group", source, formats)
+
+
+def hospital_over_time(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+    df = kpis.filter((pl.col("area_level") == "region_reform") & (pl.col("group") == "all")).select(
+        "scenario", "replication", "period", "area",
+        (pl.col("hospital_bed_days") / pl.col("period_days")).alias("beds occupied (mean per day)"),
+        "delayed_discharge_days",
+    ).to_pandas()
+    if df.empty:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
+    for ax, col, title in ((axes[0], "beds occupied (mean per day)", "Hospital beds occupied"),
+                           (axes[1], "delayed_discharge_days", "Delayed-discharge bed-days")):
+        sns.lineplot(df, x="period", y=col, hue="area", style="scenario", errorbar=("ci", 95), marker="o", ax=ax)
+        ax.set(title=f"{title}, by region", xlabel="quarter", ylabel=col if col != "delayed_discharge_days" else "bed-days per quarter")
+        ax.tick_params(axis="x", rotation=45)
+        ax.legend(fontsize=7, frameon=False)
+    return _save(fig, out, "hospital_over_time", source, formats)
+
+
+def care_near_home(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+    df = kpis.filter((pl.col("area_level") == "national") & (pl.col("group") == "all")).select(
+        "scenario", "replication", "period", "sop_admissions", "home_treatment_episodes").unpivot(
+        index=["scenario", "replication", "period"], variable_name="service", value_name="per quarter").to_pandas()
+    if df.empty:
+        return None
+    df["service"] = df["service"].map({"sop_admissions": "Intermediate-care admissions",
+                                       "home_treatment_episodes": "Home-treatment episodes"})
+    grid = sns.relplot(df, x="period", y="per quarter", hue="scenario", col="service", kind="line",
+                       errorbar=("ci", 95), marker="o", facet_kws={"sharey": False}, height=4, aspect=1.3)
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels("quarter", "per quarter (national)")
+    for ax in grid.axes.flat:
+        ax.tick_params(axis="x", rotation=45)
+    grid.figure.suptitle("Care near home", y=1.03, fontweight="bold")
+    return _save(grid.figure, out, "care_near_home", source, formats)
+
+
+def costs_by_payer(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+    per = whole_window(kpis)
+    cols = [c for c in PAYER_COLUMNS if c in per.columns]
+    if not cols:
+        return None
+    means = per.group_by("scenario", maintain_order=True).agg([(pl.col(c).mean() / 1e6).alias(PAYER_COLUMNS[c]) for c in cols])
+    pdf = means.to_pandas().set_index("scenario")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    pdf.plot(kind="bar", stacked=True, ax=ax, width=0.6)
+    ax.axhline(0, color="0.2", linewidth=0.8)
+    ax.set(title="Net cost by payer (reporting window)", xlabel="", ylabel="DKK million")
+    ax.tick_params(axis="x", rotation=0)
+    ax.legend(title="payer", frameon=False, bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    return _save(fig, out, "costs_by_payer", source, formats)
+
+
+def councils_small_multiples(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+    df = kpis.filter((pl.col("area_level") == "council") & (pl.col("group") == "all")).select(
+        "scenario", "replication", "period", "area", (pl.col("readmission_rate_30d") * 100).alias("readmission %"),
+    ).drop_nulls().to_pandas()
+    if df.empty:
+        return None
+    n = df["area"].nunique()
+    grid = sns.relplot(df, x="period", y="readmission %", hue="scenario", col="area", col_wrap=min(6, n),
+                       kind="line", errorbar=("ci", 95), height=2.2, aspect=1.2)
+    grid.set_titles("{col_name}", size=9)
+    grid.set_axis_labels("quarter", "readmission %")
+    for ax in grid.axes.flat:
+        ax.tick_params(axis="x", rotation=90, labelsize=7)
+    grid.figure.suptitle("30-day readmission rate by health council", y=1.02, fontweight="bold")
+    return _save(grid.figure, out, "councils_readmission", source, formats)
+
+
+def lever_waterfall(decomposition: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+    d = decomposition.filter(pl.col("kpi") == "readmissions_30d")
+    singles = d.filter(~pl.col("lever").is_in(["all-levers"]))
+    if singles.height == 0:
+        return None
+    labels, effects = singles["lever"].to_list(), singles["effect"].to_list()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    running = 0.0
+    for i, (label, effect) in enumerate(zip(labels, effects)):
+        ax.bar(i, effect, bottom=running, color=sns.color_palette()[0 if effect < 0 else 3])
+        running += effect
+    ax.bar(len(labels), running, color="0.4")
+    ax.set_xticks(range(len(labels) + 1), [*labels, "all levers"], rotation=30, ha="right")
+    ax.axhline(0, color="0.2", linewidth=0.8)
+    ax.set(title="What each lever carries: change in 30-day readmissions", ylabel="readmissions vs start")
+    return _save(fig, out, "lever_waterfall", source, formats)
+
+
+FIGURES: tuple[Callable, ...] = (readmission_by_group, hospital_over_time, care_near_home, costs_by_payer,
+                                 councils_small_multiples)
+
+
+def make_figures(run_dir: Path, source: str, formats: tuple[str, ...] = ("png",)) -> list[Path]:
+    """Draw every figure the run's tables support into RUN_DIR/figures/."""
+    _style()
+    out = run_dir / "figures"
+    out.mkdir(exist_ok=True)
+    kpis = pl.read_parquet(run_dir / "kpis.parquet")
+    made = [f(kpis, out, source, formats) for f in FIGURES]
+    decomposition = run_dir / "decomposition.parquet"
+    if decomposition.is_file():
+        made.append(lever_waterfall(pl.read_parquet(decomposition), out, source, formats))
+    return [p for p in made if p is not None]

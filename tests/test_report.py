@@ -1,0 +1,66 @@
+"""Every run ends with figures and a self-contained report that a browser can open."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ["readmission_by_group", "hospital_over_time", "care_near_home", "costs_by_payer", "councils_readmission"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "run"
+    result = CliRunner().invoke(app, [
+        "run", str(ROOT / "configs" / "teaching.yaml"), str(ROOT / "configs" / "teaching-reform.yaml"),
+        "--out", str(out), "--replications", "2", "--quiet", "--set", "simulation.end=2026-10-01",
+    ])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_each_figure_is_a_valid_non_blank_png(run_dir, name):
+    path = run_dir / "figures" / f"{name}.png"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    pixels = mpimg.imread(path)[..., :3]
+    assert pixels.shape[0] > 200 and pixels.shape[1] > 300
+    assert pixels.std() > 0.05  # not a blank canvas
+    assert (pixels < 0.5).mean() > 0.005  # some dark ink: text, axes, data
+
+
+def test_report_is_self_contained(run_dir):
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert "http://" not in page and "https://" not in page  # nothing fetched from outside
+    for text in ("Comparison", "teaching-reform − teaching", "Parameters and their sources", "manifest.json"):
+        assert text in page
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "![readmission_by_group](figures/readmission_by_group.png)" in md
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+def test_report_opens_in_headless_chromium(run_dir, tmp_path):
+    shot = tmp_path / "page.png"
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2000",
+         f"--screenshot={shot}", (run_dir / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.std() > 0.05  # the page rendered something
+    assert not np.all(pixels > 0.98)
