@@ -51,6 +51,7 @@ def fail_on_bad_input(fn: Callable) -> Callable:
 
 
 ConfigArgs = Annotated[list[Path], typer.Argument(help="Scenario YAML files; several are compared with common random numbers.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="Override a field, e.g. `--set settings.sop.beds_per_1000=4` (repeatable)."),
@@ -72,7 +73,7 @@ def validate(configs: ConfigArgs, set_: SetOpt = None) -> None:
             spec = load_scenario(path, set_ or [])
             out.print(f"[green]ok[/] {path} (scenario {spec.name!r}, {spec.geography.n} municipalities)")
         except ConfigError as e:
-            problems.extend(e.problems)
+            problems.extend(p for p in e.problems if p not in problems)  # a shared base once
     if problems:
         raise ConfigError(problems)
 
@@ -89,6 +90,7 @@ def run(
     set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run scenarios × replications; write kpis.parquet, agents.parquet, manifest.json and
     a report with figures; print a summary.
@@ -103,13 +105,10 @@ def run(
 
     if engine not in ("numba", "simpy"):
         raise ConfigError.single("--engine", f"expected numba or simpy, got {engine!r}")
-    execute_run(configs, out_dir, replications, seed, engine, workers, set_ or [], quiet, out)
-    if not no_report:
-        from sim.report import write_report
-
-        path = write_report(out_dir)
-        if not quiet:
-            out.print(f"Report: {path}")
+    kpis = execute_run(configs, out_dir, replications, seed, engine, workers, set_ or [], quiet or as_json, out)
+    finish(out_dir, no_report, quiet or as_json)
+    if as_json:
+        print_json(comparison_records(kpis))
 
 
 @app.command()
@@ -118,6 +117,7 @@ def params(
     config: Annotated[Path, typer.Argument(help="A scenario YAML file.")],
     set_: SetOpt = None,
     missing_only: Annotated[bool, typer.Option("--missing", help="Only parameters without evidence.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List every parameter with value, range and source; flag any with neither source nor
     assumption-with-range (exit 1 if there are any).
@@ -128,11 +128,14 @@ def params(
     from sim.runner import load_scenario
 
     spec = load_scenario(config, set_ or [])
+    found = rows(spec.scenario)
+    bad = [r for r in found if not r["documented"]]
+    if as_json:
+        print_json(bad if missing_only else found)
+        raise typer.Exit(code=1 if bad else 0)
     table = Table(title=f"Parameters of {spec.name}", title_justify="left", show_lines=False)
     for col in ("parameter", "value", "range", "evidence"):
         table.add_column(col, overflow="fold")
-    found = rows(spec.scenario)
-    bad = [r for r in found if not r["documented"]]
     for r in (bad if missing_only else found):
         flag = r["evidence"] if r["documented"] else f"[bold red]{r['evidence']} (needs source, or assumption with range)[/]"
         table.add_row(r["parameter"], r["value"], r["range"], f"{flag}: {r['text']}" if r["text"] else flag)
@@ -152,6 +155,8 @@ def decompose(
     workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
     set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Switch on each reform lever alone, then all together; report each lever's share.
 
@@ -159,7 +164,10 @@ def decompose(
     """
     from sim.decompose import execute_decompose
 
-    execute_decompose(config, out_dir, replications, seed, workers, set_ or [], quiet, out)
+    table = execute_decompose(config, out_dir, replications, seed, workers, set_ or [], quiet or as_json, out)
+    finish(out_dir, no_report, quiet or as_json)
+    if as_json:
+        print_json(table.to_dicts())
 
 
 @app.command()
@@ -173,6 +181,7 @@ def batch(
     resume: Annotated[bool, typer.Option("--resume", help="Finish a killed batch: skip tasks already written.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run every (scenario, parameter draw, replication) task of an experiment, crash-safe.
 
@@ -193,18 +202,17 @@ def batch(
         raise ConfigError.single("--scheduler", "a scheduler address needs --backend dask")
     plan = load_experiment(experiment)
     target = out_dir or Path("results") / plan.experiment.name
-    analysis = run_batch(plan, target, backend, workers, scheduler, resume, out, quiet)
-    if not quiet:
+    analysis = run_batch(plan, target, backend, workers, scheduler, resume, out, quiet or as_json)
+    finish(target, no_report, quiet or as_json)
+    if as_json:
+        print_json(analysis.to_dicts())
+    elif not quiet:
         comp = analysis.filter(pl.col("draw") == 0).select(
             "kpi", "scenario", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high")
         out.print(summary_table(comp, f"{plan.experiment.name}: draw 0, {plan.experiment.replications} replications"))
         if len(plan.draws) > 1 and len(plan.scenario_names) > 1:
             out.print(incremental_table(incremental(analysis, plan.baseline), len(plan.draws)))
         out.print(f"Wrote {target}/kpis.parquet, analysis.parquet and manifest.json")
-    if not no_report:
-        from sim.report import write_report
-
-        write_report(target)
 
 
 @app.command()
@@ -219,10 +227,13 @@ def report(
     """
     from sim.replay import read_manifest
     from sim.report import write_report
+    from sim.stress_des import write_stress_des
 
     read_manifest(run_dir)  # a clear error for a directory that is not a run
     path = write_report(run_dir, ("png", "svg") if svg else ("png",))
-    out.print(f"Wrote {path} and {run_dir / 'report.md'} (figures in {run_dir / 'figures'})")
+    write_stress_des(run_dir)
+    out.print(f"Wrote {path}, {run_dir / 'report.md'} and {run_dir / 'stress-des.md'} "
+              f"(figures in {run_dir / 'figures'})", highlight=False)
 
 
 @app.command()
@@ -231,6 +242,7 @@ def replay(
     run_dir: Annotated[Path, typer.Argument(help="A run or batch directory with manifest.json.")],
     workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
     sample: Annotated[Optional[int], typer.Option(min=1, help="Rerun only K tasks (a fixed sample).")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Rerun a run or batch from its manifest; print `identical` (exit 0) or what differs (exit 1).
 
@@ -240,6 +252,9 @@ def replay(
     from sim.replay import replay as do_replay
 
     same, diffs = do_replay(run_dir, workers, sample)
+    if as_json:
+        print_json({"identical": same, "differences": diffs})
+        raise typer.Exit(code=0 if same else 1)
     if same:
         out.print("identical")
         return
@@ -247,6 +262,91 @@ def replay(
     for line in diffs:
         out.print(f"  {line}", highlight=False)
     raise typer.Exit(code=1)
+
+
+@app.command()
+@fail_on_bad_input
+def init(
+    directory: Annotated[Path, typer.Argument(help="A new (or empty) directory for your configs.")],
+) -> None:
+    """Copy an annotated starter scenario (today and reform), the national defaults it
+    extends and a small geography into DIRECTORY, ready to edit and run.
+
+    Example: `sektorsim init my-study && sektorsim run my-study/scenario.yaml my-study/reform.yaml`
+    """
+    from sim.starter_files import write_starter
+
+    written = write_starter(directory)
+    out.print(f"Wrote {', '.join(p.name for p in written)} into {directory}. Next:", highlight=False)
+    out.print(f"  sektorsim run {directory / 'scenario.yaml'} {directory / 'reform.yaml'} --out {directory / 'run'}",
+              highlight=False)
+
+
+@app.command(name="list")
+def list_shipped(as_json: JsonOpt = False) -> None:
+    """Show the shipped scenario configs and batch experiments, with what each is for.
+
+    Example: `sektorsim list`
+    """
+    from sim.starter_files import shipped
+
+    found = shipped()
+    if as_json:
+        print_json(found)
+        return
+    for kind, rows in found.items():
+        table = Table(title=f"Shipped {kind}", title_justify="left")
+        for col in ("file", "name", "description"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row(r["file"], r["name"], r["description"])
+        out.print(table)
+
+
+@app.command()
+@fail_on_bad_input
+def trace(
+    config: Annotated[Path, typer.Argument(help="A scenario YAML file.")],
+    patients: Annotated[int, typer.Option(min=1, max=50, help="How many patients to follow.")] = 5,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Master seed (default: the config's).")] = None,
+    replication: Annotated[int, typer.Option(min=0, help="Which replication's patients.")] = 0,
+    include_quiet: Annotated[bool, typer.Option("--include-quiet", help="Also patients never admitted.")] = False,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Follow a few patients through the system, event by event (admission, delayed
+    discharge, step-down, home treatment, readmission, death), to learn the pathways.
+
+    Examples:
+
+    - `sektorsim trace configs/teaching.yaml --patients 5`
+    - `sektorsim trace configs/teaching-reform.yaml --patients 3 --seed 1 --json`
+    """
+    import dataclasses
+
+    from sim.runner import compile_kernel, load_scenario
+    from sim.trace import trace_patients
+
+    spec = load_scenario(config, set_ or [])
+    seed = spec.scenario.simulation.seed if seed is None else seed
+    compile_kernel()
+    who, events = trace_patients(spec, seed, replication, patients, include_quiet)
+    if as_json:
+        print_json({"scenario": spec.name, "seed": seed, "replication": replication,
+                    "patients": [{"patient": p, **w, "events": [dataclasses.asdict(e) for e in events if e.patient == p]}
+                                 for p, w in who.items()]})
+        return
+    for p, w in who.items():
+        table = Table(title=f"Patient {p}: aged {w['age']} at the start,  {w['group']}, {w['frailty']}, lives in {w['municipality']}",
+                      title_justify="left")
+        for col in ("date", "period", "what happens", "where"):
+            table.add_column(col, overflow="fold")
+        for e in (e for e in events if e.patient == p):
+            text = f"[bold]{e.event}[/]" if e.readmission else e.event
+            table.add_row(e.date, e.period, text, f"{e.place}" + (f" ({e.unit})" if e.unit else ""))
+        out.print(table)
+    out.print(f"{spec.name}, seed {seed}, replication {replication}: {len(who)} patients shown, "
+              "chosen from a fixed random sample of the population.", highlight=False)
 
 
 PSA_OUTCOMES = (
@@ -332,6 +432,34 @@ def _ci(fmt: str, mean, lo, hi, scale: float, signed: bool = False) -> str:
     if lo is not None and not math.isnan(lo):
         text += f" [{fmt.format(lo * scale)}, {fmt.format(hi * scale)}]"
     return text
+
+
+def finish(run_dir: Path, no_report: bool, quiet: bool) -> None:
+    """Every run directory gets its STRESS-DES appendix, and figures + report unless --no-report."""
+    from sim.stress_des import write_stress_des
+
+    write_stress_des(run_dir)
+    if not no_report:
+        from sim.report import write_report
+
+        path = write_report(run_dir)
+        if not quiet:
+            out.print(f"Report: {path}", highlight=False)
+
+
+def comparison_records(kpis: pl.DataFrame) -> list[dict]:
+    """The headline comparison (national, reporting window) as JSON-ready rows."""
+    from sim.summary import HEADLINE, comparison, whole_window
+
+    names = list(dict.fromkeys(kpis["scenario"].to_list()))
+    return comparison(whole_window(kpis), names, [k for k, _, _ in HEADLINE]).to_dicts()
+
+
+def print_json(data: object) -> None:
+    """JSON for scripts: plain stdout, no colour or wrapping."""
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def main() -> None:

@@ -13,11 +13,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no screen
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+import seaborn as sns
 
-from sim.summary import whole_window  # noqa: E402
+from sim.summary import whole_window
 
 PAYER_COLUMNS = {"cost_region_dkk": "Regions", "cost_municipality_dkk": "Municipalities",
                  "cost_citizen_dkk": "Citizens", "cost_state_dkk": "State grants"}
@@ -142,18 +143,91 @@ def lever_waterfall(decomposition: pl.DataFrame, out: Path, source: str, formats
     return _save(fig, out, "lever_waterfall", source, formats)
 
 
+def _incremental(analysis: pl.DataFrame) -> pl.DataFrame:
+    """Per scenario and parameter draw: readmissions avoided and extra cost vs the baseline."""
+    return analysis.filter(pl.col("diff").is_not_null() & pl.col("kpi").is_in(["readmissions_30d", "cost_total_dkk"])) \
+        .pivot(on="kpi", index=["scenario", "draw"], values="diff") \
+        .select("scenario", "draw", (-pl.col("readmissions_30d")).alias("avoided"),
+                (pl.col("cost_total_dkk") / 1e6).alias("extra_cost_m"))
+
+
+def cost_effect(analysis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+    """Each parameter draw as a point (readmissions avoided, extra cost), and the
+    acceptability curve: the share of draws where the scenario is worth it at a price λ
+    per readmission avoided (net benefit λ·avoided − extra cost > 0)."""
+    inc = _incremental(analysis)
+    if inc.height < 2 or inc["draw"].n_unique() < 2:
+        return None
+    df = inc.to_pandas()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    sns.scatterplot(df, x="avoided", y="extra_cost_m", hue="scenario", ax=left)
+    left.axhline(0, color="0.3", linewidth=0.8)
+    left.axvline(0, color="0.3", linewidth=0.8)
+    left.set(title="Cost and effect per parameter draw", xlabel="30-day readmissions avoided (reporting window)",
+             ylabel="extra total cost (DKK million)")
+    ratios = (df["extra_cost_m"] * 1e6 / df["avoided"].where(df["avoided"] > 0)).abs().dropna()
+    top = max(float(ratios.quantile(0.9)) * 2 if len(ratios) else 0.0, 100_000.0)
+    lambdas = [top * i / 100 for i in range(101)]
+    for scenario, part in df.groupby("scenario", sort=False):
+        share = [((lam * part["avoided"] - part["extra_cost_m"] * 1e6) > 0).mean() for lam in lambdas]
+        right.plot([lam / 1000 for lam in lambdas], share, label=scenario)
+    right.set(title="Cost-effectiveness acceptability curve", ylim=(-0.02, 1.02),
+              xlabel="willingness to pay per readmission avoided (DKK thousand)",
+              ylabel="share of draws with positive net benefit")
+    right.legend(title="scenario", frameon=False)
+    return _save(fig, out, "cost_effect", source, formats)
+
+
+def tornado(analysis: pl.DataFrame, draws: list[dict[str, float]], out: Path, source: str,
+            formats=("png",)) -> Path | None:
+    """How far the effect on readmissions moves when one parameter goes from its 10th to its
+    90th percentile over the draws, the others at their means (a linear metamodel fitted to
+    the draws: enough for ranking, and says so)."""
+    inc = _incremental(analysis)
+    names = sorted({k for d in draws for k in d})
+    if not names or inc.height == 0:
+        return None
+    scenario = inc["scenario"][0]
+    part = inc.filter(pl.col("scenario") == scenario).sort("draw")
+    if part.height <= len(names) + 1:
+        return None  # too few draws to fit one slope per parameter
+    x = np.array([[draws[d].get(n, np.nan) for n in names] for d in part["draw"]], dtype=float)
+    y = -part["avoided"].to_numpy()  # change in readmissions vs baseline
+    design = np.column_stack([np.ones(len(y)), x])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    centre = float(design.mean(axis=0) @ coef)
+    lo, hi = np.percentile(x, 10, axis=0), np.percentile(x, 90, axis=0)
+    swings = sorted(((n, coef[i + 1] * (lo[i] - x[:, i].mean()), coef[i + 1] * (hi[i] - x[:, i].mean()))
+                     for i, n in enumerate(names)), key=lambda r: abs(r[2] - r[1]))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(names) + 2))
+    for row, (name, at_lo, at_hi) in enumerate(swings):
+        ax.barh(row, at_lo, left=centre, color=sns.color_palette()[0], label="at the 10th percentile" if row == 0 else None)
+        ax.barh(row, at_hi, left=centre, color=sns.color_palette()[3], label="at the 90th percentile" if row == 0 else None)
+    ax.axvline(centre, color="0.2", linewidth=0.8)
+    ax.set_yticks(range(len(swings)), [n for n, _, _ in swings], fontsize=8)
+    ax.set(title=f"Tornado: what moves the effect of {scenario} on 30-day readmissions",
+           xlabel=f"change in readmissions vs baseline (linear fit over {part.height} draws)")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return _save(fig, out, "tornado", source, formats)
+
+
 FIGURES: tuple[Callable, ...] = (readmission_by_group, hospital_over_time, care_near_home, costs_by_payer,
                                  councils_small_multiples)
 
 
-def make_figures(run_dir: Path, source: str, formats: tuple[str, ...] = ("png",)) -> list[Path]:
+def make_figures(run_dir: Path, source: str, draws: list[dict[str, float]],
+                 formats: tuple[str, ...] = ("png",)) -> list[Path]:
     """Draw every figure the run's tables support into RUN_DIR/figures/."""
     _style()
     out = run_dir / "figures"
     out.mkdir(exist_ok=True)
-    kpis = pl.read_parquet(run_dir / "kpis.parquet")
+    kpis = pl.read_parquet(run_dir / "kpis.parquet").filter(pl.col("draw") == 0)
     made = [f(kpis, out, source, formats) for f in FIGURES]
     decomposition = run_dir / "decomposition.parquet"
     if decomposition.is_file():
         made.append(lever_waterfall(pl.read_parquet(decomposition), out, source, formats))
+    analysis = run_dir / "analysis.parquet"
+    if analysis.is_file() and len(draws) > 1:
+        table = pl.read_parquet(analysis)
+        made += [cost_effect(table, out, source, formats), tornado(table, draws, out, source, formats)]
     return [p for p in made if p is not None]

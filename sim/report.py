@@ -75,7 +75,7 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = ("png",)) -> Path:
     manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     source = (f"Source: sektorsim {manifest['versions']['sektorsim']}, {manifest['kind']} of {manifest['created']}, "
               f"seed {manifest['seed']}, {manifest['replications']} replications; 95% CIs over replications.")
-    figures = make_figures(run_dir, source, formats)
+    figures = make_figures(run_dir, source, manifest.get("draws") or [{}], formats)
     kpis = pl.read_parquet(run_dir / "kpis.parquet")
     header, rows = comparison_rows(kpis)
     scenarios = manifest["scenarios"]

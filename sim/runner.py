@@ -71,11 +71,11 @@ def load_scenario(path: Path | str, overrides: Sequence[str] = ()) -> ScenarioSp
     return ScenarioSpec(sc, loaded.data, tuple(str(f) for f in loaded.files), geo_path, geo)
 
 
-def make_engine(name: str, inputs: FlowInputs, rng: dict, check: bool = False):
+def make_engine(name: str, inputs: FlowInputs, rng: dict, check: bool = False, trace_ids=None):
     if name == "numba":
         from sim.flow.engine import NumbaEngine
 
-        return NumbaEngine(inputs, rng, check=check)
+        return NumbaEngine(inputs, rng, check=check, trace_ids=trace_ids)
     if name == "simpy":
         from sim.reference.simpy_engine import SimpyEngine
 
@@ -91,12 +91,17 @@ class Task:
 
 
 def simulate_system(
-    spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0, check: bool = False
+    spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0, check: bool = False,
+    trace: Callable[[FlowInputs], np.ndarray] | None = None,
 ) -> HealthSystem:
-    """One replication of one scenario: the flow and the organisations, period by period."""
+    """One replication of one scenario: the flow and the organisations, period by period.
+
+    `trace`, given the inputs, names the patient slots whose changes the kernel logs.
+    """
     rng = streams(seed, replication)  # no draw: every parameter draw shares replication r's numbers
     inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
-    eng = make_engine(engine, inputs, rng, check=check)
+    trace_ids = trace(inputs) if trace else None
+    eng = make_engine(engine, inputs, rng, check=check, trace_ids=trace_ids)
     rule = resolve_rule(spec.scenario.organisations.decision_rule)
     system = HealthSystem(spec.scenario, inputs, eng, rule, rng["organisations"])
     for _ in inputs.periods:

@@ -27,14 +27,78 @@ def run_dir(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", FIGURES)
-def test_each_figure_is_a_valid_non_blank_png(run_dir, name):
-    path = run_dir / "figures" / f"{name}.png"
+PSA_EXPERIMENT = """
+name: psa-small
+description: A small probabilistic sensitivity analysis for the report test.
+scenarios:
+  - config: {root}/configs/teaching.yaml
+    set: [simulation.end=2026-10-01]
+  - config: {root}/configs/teaching-reform.yaml
+    set: [simulation.end=2026-10-01, regime.reform_date=2026-01-01]
+replications: 1
+seed: 3
+outputs: [kpis]
+psa:
+  draws: 6
+  parameters:
+    episodes.post_discharge.excess_episodes:
+      distribution: uniform
+      parameters: {{loc: 0.2, scale: 0.25}}
+      assumption: test range
+    costs.hospital_bed_day_dkk:
+      distribution: uniform
+      parameters: {{loc: 5000.0, scale: 2000.0}}
+      assumption: test range
+"""
+
+
+@pytest.fixture(scope="module")
+def psa_dir(tmp_path_factory):
+    base = tmp_path_factory.mktemp("psa")
+    (base / "psa.yaml").write_text(PSA_EXPERIMENT.format(root=ROOT))
+    result = CliRunner().invoke(app, ["batch", str(base / "psa.yaml"), "--out", str(base / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return base / "out"
+
+
+@pytest.fixture(scope="module")
+def decompose_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("decompose") / "out"
+    result = CliRunner().invoke(app, [
+        "decompose", str(ROOT / "configs" / "teaching.yaml"), "--out", str(out), "--replications", "1", "--quiet",
+        "--set", "simulation.end=2026-07-01", "--set", "regime.reform_date=2026-01-01"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def assert_valid_figure(path: Path) -> None:
     assert path.read_bytes()[:8] == PNG_SIGNATURE
     pixels = mpimg.imread(path)[..., :3]
     assert pixels.shape[0] > 200 and pixels.shape[1] > 300
     assert pixels.std() > 0.05  # not a blank canvas
     assert (pixels < 0.5).mean() > 0.005  # some dark ink: text, axes, data
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_each_figure_is_a_valid_non_blank_png(run_dir, name):
+    assert_valid_figure(run_dir / "figures" / f"{name}.png")
+
+
+@pytest.mark.parametrize("name", ["cost_effect", "tornado"])
+def test_a_psa_batch_adds_its_figures(psa_dir, name):
+    assert_valid_figure(psa_dir / "figures" / f"{name}.png")
+    assert f"figures/{name}.png" in (psa_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_decompose_reports_a_lever_waterfall(decompose_dir):
+    assert_valid_figure(decompose_dir / "figures" / "lever_waterfall.png")
+    assert "lever_waterfall" in (decompose_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_every_run_directory_gets_its_stress_des_appendix(run_dir, psa_dir, decompose_dir):
+    for directory in (run_dir, psa_dir, decompose_dir):
+        text = (directory / "stress-des.md").read_text(encoding="utf-8")
+        assert "STRESS-DES" in text and "6.1" in text
 
 
 def test_report_is_self_contained(run_dir):

@@ -56,7 +56,11 @@ def kernel_settings(settings: PeriodSettings, n_units: int) -> kernel.KSettings:
     ))
 
 
-def new_state(inputs: FlowInputs) -> dict[str, np.ndarray]:
+#: Trace log rows kept (a traced patient has a few changes per year).
+TRACE_ROWS = 100_000
+
+
+def new_state(inputs: FlowInputs, trace_ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Arrays for every patient slot (cohort + room for entrants), empty units and heap.
 
     The kernel's State structure is built from these very arrays (no copy), so this dict
@@ -75,6 +79,11 @@ def new_state(inputs: FlowInputs) -> dict[str, np.ndarray]:
     loc = i64(kernel.UNBORN)
     loc[: c.size] = kernel.HOME
     heap = HEAP_PER_PATIENT * n + 4 * n_muni + 64
+    traced = np.zeros(0, dtype=np.int64) if trace_ids is None else np.asarray(trace_ids, dtype=np.int64)
+    if traced.size and (traced.min() < 0 or traced.max() >= n):
+        raise ValueError(f"trace ids must be patient slots 0..{n - 1}")
+    tr_last = np.zeros((traced.size, 2), dtype=np.int64)
+    tr_last[:, 0] = loc[traced]
     return dict(
         muni=fill(c.muni, np.int64), group=fill(c.group, np.int64), age0=fill(c.age0, np.float64),
         frailty=fill(c.frailty, np.int64), cond=fill(c.conditions, np.int64),
@@ -94,19 +103,22 @@ def new_state(inputs: FlowInputs) -> dict[str, np.ndarray]:
         h_ver=np.zeros(heap, dtype=np.int64), h_size=np.zeros(1, dtype=np.int64),
         seq=np.zeros(1, dtype=np.int64), now=np.zeros(1),
         counts=np.zeros((n_periods, n_muni, N_GROUPS, N_COUNTERS)),
+        note=np.zeros(1, dtype=np.int64), tr_ids=traced, tr_last=tr_last,
+        tr_log=np.zeros((TRACE_ROWS if traced.size else 0, 8)), tr_n=np.zeros(1, dtype=np.int64),
     )
 
 
 class NumbaEngine:
     """The compiled patient flow of one replication, advanced one period at a time."""
 
-    def __init__(self, inputs: FlowInputs, rng: dict[str, np.random.Generator], check: bool = False):
+    def __init__(self, inputs: FlowInputs, rng: dict[str, np.random.Generator], check: bool = False,
+                 trace_ids: np.ndarray | None = None):
         self.inputs = inputs
         self.rng = rng
         self.check = check
         self.params = kernel_params(inputs)
         self.n_units = max_units(inputs)
-        self.arrays = new_state(inputs)
+        self.arrays = new_state(inputs, trace_ids)
         self.state = kernel.make(kernel.State, kernel.STATE_FIELDS, self.arrays)
         self.events = 0
         self._started = False
@@ -114,6 +126,11 @@ class NumbaEngine:
     @property
     def counts(self) -> np.ndarray:
         return self.arrays["counts"]
+
+    @property
+    def trace_log(self) -> np.ndarray:
+        """The traced patients' changes, one row per change (columns kernel.TR_*)."""
+        return self.arrays["tr_log"][: self.arrays["tr_n"][0]]
 
     @property
     def unit_occupancy(self) -> np.ndarray:

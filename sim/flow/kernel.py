@@ -28,6 +28,10 @@ E_EPISODE, E_DEATH, E_XDEATH, E_AGE, E_READY, E_SOP_END, E_HT_END, E_ENTRY = 0, 
 U_HOSP, U_SOP, U_HT = 0, 1, 2
 # discharge destinations
 TO_HOME, TO_SOP, TO_FOLLOWUP = 0, 1, 2
+# how an episode was resolved at home (st.note, read only by the trace)
+NOTE_NONE, NOTE_WINDOW, NOTE_GP = 0, 1, 2
+# columns of the trace log
+TR_TIME, TR_PATIENT, TR_EVENT, TR_FROM, TR_TO, TR_UNIT, TR_DELAYED, TR_NOTE = range(8)
 
 DAYS_PER_YEAR = 365.25
 READMISSION_DAYS = 30.0
@@ -50,6 +54,8 @@ STATE_FIELDS = (
         "h_time", "h_seq", "h_kind", "h_id", "h_ver", "h_size", "seq", "now",
         # output
         "counts",
+        # teaching trace (sektorsim trace): traced patients, their last seen state, the log
+        "note", "tr_ids", "tr_last", "tr_log", "tr_n",
     )
 
 PARAM_FIELDS = (
@@ -520,14 +526,17 @@ def on_episode(st, P, S, p, t, k, clock, route, stay):
     count(st, k, p, K.EPISODES, 1.0)
     g = st.group[p]
     m = st.muni[p]
+    st.note[0] = NOTE_NONE
     if t < st.resp_until[p] and route.random() < S.window_resolve:
         count(st, k, p, K.WINDOW_RESOLVED, 1.0)
+        st.note[0] = NOTE_WINDOW
         go_home(st, P, S, p, t, clock)
         return
     if route.random() < S.gp_access[m]:
         count(st, k, p, K.GP_CONTACTS, 1.0)
         if route.random() < P.gp_resolve[g]:
             count(st, k, p, K.GP_RESOLVED, 1.0)
+            st.note[0] = NOTE_GP
             go_home(st, P, S, p, t, clock)
             return
     if route.random() < P.ht_suitable[g]:
@@ -706,6 +715,33 @@ def on_entry(st, P, S, m, t, k, clock, entry):
     push(st, t + entry.exponential(1.0 / P.entry_rate[m]), E_ENTRY, m, 0)
 
 
+# ------------------------------------------------------------------ teaching trace
+@njit(cache=True)
+def trace(st, t, p, kind):
+    """Log every change of a traced patient's place (or delayed flag), and each of their
+    episodes. Reads state only, so tracing never changes a run's numbers."""
+    for j in range(st.tr_ids.size):
+        q = st.tr_ids[j]
+        own = q == p
+        episode = own and kind == E_EPISODE
+        if st.loc[q] == st.tr_last[j, 0] and st.delayed[q] == st.tr_last[j, 1] and not episode:
+            continue
+        n = st.tr_n[0]
+        if n < st.tr_log.shape[0]:
+            row = st.tr_log[n]
+            row[TR_TIME] = t
+            row[TR_PATIENT] = q
+            row[TR_EVENT] = kind if own else -1
+            row[TR_FROM] = st.tr_last[j, 0]
+            row[TR_TO] = st.loc[q]
+            row[TR_UNIT] = st.unit[q]
+            row[TR_DELAYED] = st.delayed[q]
+            row[TR_NOTE] = st.note[0] if episode else NOTE_NONE
+            st.tr_n[0] = n + 1
+        st.tr_last[j, 0] = st.loc[q]
+        st.tr_last[j, 1] = st.delayed[q]
+
+
 # ------------------------------------------------------------------ run a period
 @njit(cache=True)
 def start(st, P, S, clock, entry):
@@ -790,6 +826,9 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
     for u in range(st.occ.shape[1]):  # capacities may have grown since the last period
         fill_hospital(st, P, S, u, t0, k, stay)
         fill_sop(st, P, S, u, t0, k, clock, route, stay)
+    tracing = st.tr_ids.size > 0
+    if tracing:
+        trace(st, t0, -1, -1)
     events = 0
     while st.h_size[0] > 0 and st.h_time[0] < t_end:
         i = pop(st)
@@ -803,6 +842,8 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
             st.now[0] = t
             on_entry(st, P, S, ident, t, k, clock, entry)
             events += 1
+            if tracing:
+                trace(st, t, -1, kind)
             continue
         p = ident
         if st.loc[p] == DEAD:
@@ -826,6 +867,8 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
             die(st, P, S, p, t, k, clock, route, stay)
         elif kind == E_AGE:
             on_age(st, P, S, p, t, clock)
+        if tracing:
+            trace(st, t, p, kind)
         if check:
             check_state(st, P, S)
     st.now[0] = t_end

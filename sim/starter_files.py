@@ -1,0 +1,54 @@
+"""`sektorsim init` and `sektorsim list`: the starter files and the shipped configs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from sim.config.loader import ConfigError
+from sim.output import staged_directory
+from sim.shipped import STARTER, shipped_root
+
+
+#: What `init` copies: the starter scenario and reform, the national defaults they extend,
+#: and the teaching geography (three municipalities, one hospital).
+def _starter_sources() -> dict[str, Path]:
+    root = shipped_root()
+    return {
+        "scenario.yaml": STARTER / "scenario.yaml",
+        "reform.yaml": STARTER / "reform.yaml",
+        "base.yaml": root / "configs" / "denmark" / "base.yaml",
+        "teaching.csv": root / "configs" / "geography" / "teaching.csv",
+    }
+
+
+def write_starter(directory: Path) -> list[Path]:
+    """Copy the starter files into a new or empty directory (never overwrite a user's files)."""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise ConfigError.single("DIRECTORY", f"{directory} exists and is not empty; choose a new directory")
+    if directory.exists():
+        directory.rmdir()
+    with staged_directory(directory) as stage:
+        for name, src in _starter_sources().items():
+            shutil.copyfile(src, stage / name)
+    return [directory / name for name in _starter_sources()]
+
+
+def _header(path: Path) -> tuple[str, str]:
+    data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+    return str(data.get("name", path.stem)), " ".join(str(data.get("description", "")).split())
+
+
+def shipped() -> dict[str, list[dict[str, str]]]:
+    """Every shipped scenario config and experiment: file (relative), name, description."""
+    root = shipped_root()
+    found: dict[str, list[dict[str, str]]] = {"configs": [], "experiments": []}
+    for kind in found:
+        for path in sorted((root / kind).rglob("*.yaml")):
+            if path.name.endswith(".sources.yaml"):
+                continue
+            name, description = _header(path)
+            found[kind].append({"file": str(path.relative_to(root)), "name": name, "description": description})
+    return found
