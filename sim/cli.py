@@ -217,6 +217,84 @@ def batch(
 
 @app.command()
 @fail_on_bad_input
+def calibrate(
+    config: Annotated[Path, typer.Argument(help="The scenario to calibrate (today's regime).")],
+    targets: Annotated[Path, typer.Option("--targets", help="Targets YAML: measures, values, intervals, sources, and what to fit.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the fit table, figure and manifest.")] = Path("results/calibration"),
+    write: Annotated[Optional[Path], typer.Option("--write", help="Also write the calibrated parameter file here.")] = None,
+    backend: Annotated[str, typer.Option(help="local (processes here) or dask.")] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Processes (local) or Dask workers.")] = 2,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler.")] = None,
+    max_evaluations: Annotated[Optional[int], typer.Option(min=1, help="Cap on evaluations (default: the targets file's).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Fit nothing: compare CONFIG as it is with the targets.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the parameters the targets file names (each an assumption with a range) to the
+    targets by simulated method of moments with common random numbers; write the
+    calibrated parameter file, the model-vs-target table (fit.csv) and figure (fit.png).
+
+    Examples:
+
+    - `sektorsim calibrate configs/denmark/base.yaml --targets configs/denmark/targets.yaml`
+    - `sektorsim calibrate configs/denmark/base.yaml --targets configs/denmark/targets.yaml --write configs/denmark/calibrated.yaml`
+    - `sektorsim calibrate configs/denmark/current.yaml --targets configs/denmark/targets.yaml --check`
+    """
+    from sim.batch import BACKENDS
+    from sim.calibration_command import execute_calibrate
+
+    if backend not in BACKENDS:
+        raise ConfigError.single("--backend", f"expected local or dask, got {backend!r}")
+    if check:
+        from sim.calibration_command import execute_check
+
+        fit = execute_check(config, targets, backend, workers, scheduler)
+    else:
+        fit = execute_calibrate(config, targets, out_dir, write, backend, workers, scheduler, max_evaluations,
+                                quiet or as_json, out)
+    if as_json:
+        print_json(fit.to_dicts())
+    elif not quiet:
+        table = Table(title="Model vs target (reporting window, national)", title_justify="left")
+        for col in ("target", "model [95% CI]", "target [interval]", "inside"):
+            table.add_column(col, justify="right" if col != "target" else "left")
+        for r in fit.iter_rows(named=True):
+            model = "not modelled" if r["model_mean"] is None else f"{r['model_mean']:,.4g} [{r['model_low']:,.4g}, {r['model_high']:,.4g}]"
+            inside = "–" if r["inside"] is None else ("yes" if r["inside"] else "[bold red]no[/]")
+            table.add_row(r["target"], model, f"{r['target_value']:,.4g} [{r['target_low']:,.4g}, {r['target_high']:,.4g}]", inside)
+        out.print(table)
+        if not check:
+            out.print(f"Wrote {out_dir}/fit.csv, fit.png, calibrated.yaml, history.parquet and manifest.json"
+                      + (f"; parameters in {write}" if write else ""), highlight=False)
+
+
+@app.command(name="validate-model")
+@fail_on_bad_input
+def validate_model(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for report.html and validation.json.")] = Path("results/validation"),
+    quick: Annotated[bool, typer.Option("--quick", help="Small versions of every check (about a minute).")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
+) -> None:
+    """Write the validation report reviewers read: queueing theory (Erlang, Little's law),
+    numba core vs the SimPy reference, calibration fit, patient traces and the pathways
+    with counts, and the sensitivity of the reform effect to every assumption (one at a
+    time and Morris).
+
+    Examples:
+
+    - `sektorsim validate-model`
+    - `sektorsim validate-model --quick --out /tmp/validation`
+    """
+    from sim.validation import write_validation_report
+
+    with err.status("validating the model") as status:
+        path = write_validation_report(out_dir, quick=quick, workers=workers,
+                                       progress=lambda step: status.update(f"validating the model: {step}"))
+    out.print(f"Wrote {path}", highlight=False)
+
+
+@app.command()
+@fail_on_bad_input
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run or batch directory.")],
     svg: Annotated[bool, typer.Option("--svg", help="Also write the figures as SVG.")] = False,

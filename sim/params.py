@@ -33,15 +33,25 @@ def describe_value(p: Evidence) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
+def in_range(p: Evidence) -> bool:
+    """A scalar must lie inside its own range (for a table, the range is a multiplier)."""
+    value = getattr(p, "value", None)
+    if not p.range or not isinstance(value, (int, float)):
+        return True
+    return p.range[0] <= value <= p.range[1]
+
+
 def rows(model: BaseModel) -> list[dict]:
     out = []
     for path, p in walk(model):
+        inside = in_range(p)
+        evidence = "source" if p.source else ("assumption" if p.assumption else "MISSING")
         out.append({
             "parameter": path,
             "value": describe_value(p),
             "range": f"{p.range[0]:g} – {p.range[1]:g}" if p.range else "",
-            "evidence": "source" if p.source else ("assumption" if p.assumption else "MISSING"),
+            "evidence": evidence if inside else f"{evidence}, but the value is outside its range",
             "text": p.source or p.assumption or "",
-            "documented": p.documented,
+            "documented": p.documented and inside,
         })
     return out

@@ -6,6 +6,7 @@ scenarios meet the same patients and the same random numbers (MODEL.md section 2
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -124,7 +125,11 @@ def replication_table(
     system = simulate_system(spec, replication, seed, engine, draw)
     table = counts_table(system.engine.counts, system.inputs, spec.name, replication, draw)
     kpis = add_costs(add_rates(table), spec.scenario, system.inputs.periods)
-    return kpis, system.agent_table(spec.name, replication, draw)
+    agents = system.agent_table(spec.name, replication, draw)
+    system.release()
+    del system
+    gc.collect()
+    return kpis, agents
 
 
 def _run_task(args: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -36,19 +36,17 @@ def write_starter(directory: Path) -> list[Path]:
     return [directory / name for name in _starter_sources()]
 
 
-def _header(path: Path) -> tuple[str, str]:
-    data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
-    return str(data.get("name", path.stem)), " ".join(str(data.get("description", "")).split())
-
-
 def shipped() -> dict[str, list[dict[str, str]]]:
-    """Every shipped scenario config and experiment: file (relative), name, description."""
+    """Every shipped scenario config, calibration target file and experiment: file
+    (relative), name, description."""
     root = shipped_root()
-    found: dict[str, list[dict[str, str]]] = {"configs": [], "experiments": []}
-    for kind in found:
-        for path in sorted((root / kind).rglob("*.yaml")):
+    found: dict[str, list[dict[str, str]]] = {"configs": [], "calibration targets": [], "experiments": []}
+    for folder in ("configs", "experiments"):
+        for path in sorted((root / folder).rglob("*.yaml")):
             if path.name.endswith(".sources.yaml"):
                 continue
-            name, description = _header(path)
-            found[kind].append({"file": str(path.relative_to(root)), "name": name, "description": description})
+            data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+            kind = "calibration targets" if "targets" in data else folder
+            found[kind].append({"file": str(path.relative_to(root)), "name": str(data.get("name", path.stem)),
+                                "description": " ".join(str(data.get("description", "")).split())})
     return found

@@ -197,7 +197,7 @@ def _answers(m: dict) -> dict[str, str]:
         "2.4": "Exponential clocks at home with piecewise-constant hazards by age band (redrawn at "
                "each band birthday); post-discharge excess episodes and deaths drawn exactly by "
                f"inverting an exponentially decaying hazard; {los} lengths of stay with a "
-               "configured coefficient of variation, lengthened under bed pressure; entries as a "
+               "configured coefficient of variation, shortened under bed pressure (premature discharge); entries as a "
                "Poisson process (`docs/model-spec.md`, Hazards). Capacity decision rules: "
                "`docs/decision-rules.md`.",
         "2.5": "The components in 2.5.1-2.5.5 are defined in `docs/model-spec.md` (State).",

@@ -27,3 +27,10 @@ def test_params_flags_an_undocumented_value(tmp_path):
     result = CliRunner().invoke(app, ["params", str(cfg), "--missing"])
     assert result.exit_code == 1
     assert "settings.sop.beds_per_1000" in result.output
+
+
+def test_params_flags_a_value_outside_its_own_range():
+    result = CliRunner().invoke(app, ["params", str(ROOT / "configs" / "teaching.yaml"), "--missing", "--json",
+                                      "--set", "settings.hospital.beds_per_1000.value=9.0"])
+    assert result.exit_code == 1
+    assert "settings.hospital.beds_per_1000" in result.output and "outside its range" in result.output

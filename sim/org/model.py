@@ -71,6 +71,7 @@ class HealthSystem(mesa.Model):
     def __init__(self, scenario: Scenario, inputs: FlowInputs, engine, rule: Rule, rng: np.random.Generator):
         super().__init__(rng=rng)
         self.scenario, self.inputs, self.engine, self.rule = scenario, inputs, engine, rule
+        self.applied: list[PeriodSettings] = []  # the settings each period ran with
         geo = inputs.geography
         self.cohort_by_muni = cohort_per_unit(inputs.units.sop_of_muni, inputs.cohort, geo.n)
         self.k = 0
@@ -110,9 +111,20 @@ class HealthSystem(mesa.Model):
             configured = configured.with_(ht_slots=unit_capacity(self.ht_rate, self.cohort_by_muni))
         return configured
 
+    def release(self) -> None:
+        """Let the model be garbage-collected: Mesa 3.3's `Agent._ids` holds every model
+        that created an agent, for the life of the process (mesa issue #3179, fixed
+        upstream by #3180), so each national replication leaked ~0.5 GB in a worker.
+        The model still sits in reference cycles: callers drop it and run gc.collect()
+        (the collector counts objects, not bytes, and would wait too long)."""
+        for agent in list(self.agents):
+            agent.remove()
+        getattr(mesa.Agent, "_ids", {}).pop(self, None)
+
     # ---------------------------------------------------------------------- step
     def step(self) -> None:
         settings = self.settings()
+        self.applied.append(settings)
         self.engine.run_period(self.k, settings)
         counts = self.engine.counts[self.k].sum(axis=1)  # municipality × counter
         costs = self.settle(counts)

@@ -1,0 +1,62 @@
+"""The validation report builds in quick mode, is self-contained and its checks pass."""
+
+import json
+
+import pytest
+
+from sim.validation import SECTIONS, write_validation_report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("validation")
+    path = write_validation_report(out, quick=True)
+    return path.read_text(encoding="utf-8"), json.loads((out / "validation.json").read_text(encoding="utf-8"))
+
+
+def test_report_is_self_contained_with_every_section(report):
+    text, _ = report
+    assert "data:image/png;base64," in text
+    assert "http://" not in text and "https://" not in text
+    for heading in SECTIONS:
+        assert f"<h2>{heading}</h2>" in text
+
+
+def test_queueing_checks_pass(report):
+    _, data = report
+    assert len(data["queueing"]) >= 8
+    for row in data["queueing"]:
+        assert abs(row["z"]) < 4, row
+
+
+def test_cross_validation_entries(report):
+    _, data = report
+    xv = data["cross_validation"]
+    assert {r["kpi"] for r in xv["kpis"]} >= {"admissions", "readmissions_30d", "hospital_bed_days"}
+    for row in xv["kpis"]:
+        assert {"numba_mean", "simpy_mean", "diff_mean", "diff_low", "diff_high", "p_value", "passed"} <= set(row)
+    assert xv["speed_ratio"] > 0
+
+
+def test_oat_entry_for_each_sensitivity_parameter(report):
+    _, data = report
+    sens = data["sensitivity"]
+    names = {p["name"] for p in sens["parameters"]}
+    assert names and names == {r["parameter"] for r in sens["oat"]}
+    assert names == {r["parameter"] for r in sens["morris"]}
+
+
+def test_calibration_table_and_figure_from_fit_csv(tmp_path):
+    from sim.validation import calibration
+
+    fit = tmp_path / "results" / "calibration"
+    fit.mkdir(parents=True)
+    (fit / "fit.csv").write_text(
+        "target,measure,group,model_mean,model_low,model_high,target_value,target_low,target_high,inside\n"
+        "readmission_rate,rate,all,0.18,0.17,0.19,0.185,0.16,0.2,true\n"
+        "bed_days,count,copd,1100,1000,1200,1500,1400,1600,false\n"
+    )
+    data, image = calibration(tmp_path)
+    assert data["found"] and data["targets"] == 2 and data["inside"] == 1
+    assert image
+    assert calibration(tmp_path / "missing")[0] == {"found": False, "rows": []}
