@@ -11,7 +11,6 @@ batch executors (local processes or Dask).
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from scipy.optimize import minimize
 from sim.config.loader import ConfigError, Problem, load_config
 from sim.config.schema import Strict
 from sim.params import walk
-from sim.runner import ScenarioSpec, load_scenario, simulate_system
+from sim.runner import ScenarioSpec, load_scenario, read_and_release, simulate_system
 from sim.summary import mean_ci
 
 Measure = Literal[
@@ -144,7 +143,7 @@ def system_measures(system) -> dict[tuple[str, str], float]:
     out: dict[tuple[str, str], float] = {}
     for g, name in [(None, "all"), *enumerate(FLOW_GROUPS)]:
         c = counts.sum(axis=0) if g is None else counts[g]
-        ratio = lambda a, b: float(c[C[a]] / c[C[b]]) if c[C[b]] > 0 else math.nan  # noqa: E731
+        ratio = lambda a, b: float(c[C[a]] / c[C[b]]) if c[C[b]] > 0 else math.nan
         out[("readmission_rate", name)] = ratio("readmissions_30d", "discharges")
         out[("mean_stay_days", name)] = ratio("hospital_bed_days", "discharges")
         out[("sop_mean_stay_days", name)] = ratio("sop_bed_days", "sop_admissions")
@@ -157,12 +156,7 @@ def system_measures(system) -> dict[tuple[str, str], float]:
 
 def _measure_task(args: tuple) -> dict[tuple[str, str], float]:
     spec, replication, seed = args
-    system = simulate_system(spec, replication, seed)
-    measures = system_measures(system)
-    system.release()  # then drop it and collect: a worker runs hundreds of these
-    del system
-    gc.collect()
-    return measures
+    return read_and_release(simulate_system(spec, replication, seed), system_measures)
 
 
 def measure(spec: ScenarioSpec, seed: int, replications: int, pool) -> list[dict[tuple[str, str], float]]:

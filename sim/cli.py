@@ -415,7 +415,7 @@ def trace(
                                  for p, w in who.items()]})
         return
     for p, w in who.items():
-        table = Table(title=f"Patient {p}: aged {w['age']} at the start,  {w['group']}, {w['frailty']}, lives in {w['municipality']}",
+        table = Table(title=f"Patient {p}: aged {w['age']} at the start, {w['group']}, {w['frailty']}, lives in {w['municipality']}",
                       title_justify="left")
         for col in ("date", "period", "what happens", "where"):
             table.add_column(col, overflow="fold")

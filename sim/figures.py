@@ -211,6 +211,33 @@ def tornado(analysis: pl.DataFrame, draws: list[dict[str, float]], out: Path, so
     return _save(fig, out, "tornado", source, formats)
 
 
+def calibration_fit(fit: pl.DataFrame) -> plt.Figure:
+    """Each target's interval and the model's mean with its 95% CI, as a ratio to the target
+    (sektorsim calibrate's fit.png and the validation report)."""
+    from sim.calibrate import MEASURE_LABELS
+
+    _style()
+    rows = fit.filter(pl.col("model_mean").is_not_null())
+    fig, ax = plt.subplots(figsize=(9, 0.55 * rows.height + 1.8))
+    for i, r in enumerate(rows.iter_rows(named=True)):
+        v = r["target_value"]
+        ax.plot([r["target_low"] / v, r["target_high"] / v], [i, i], color="0.75", linewidth=8, solid_capstyle="butt",
+                label="target interval" if i == 0 else None)
+        lo, hi = r["model_low"], r["model_high"]
+        err = None if lo is None or lo != lo else [[(r["model_mean"] - lo) / v], [(hi - r["model_mean"]) / v]]
+        ax.errorbar(r["model_mean"] / v, i, xerr=err, fmt="o", color="C0" if r["inside"] else "C3",
+                    label="model, 95% CI" if i == 0 else None)
+    labels = [f"{r['target']}: {MEASURE_LABELS.get(r['measure'], r['measure'])}"
+              + (f" ({r['group']})" if r["group"] != "all" else "") for r in rows.iter_rows(named=True)]
+    ax.set_yticks(range(rows.height), labels, fontsize=8)
+    ax.axvline(1.0, color="0.3", linewidth=0.8)
+    ax.set(title="Calibration: model vs targets", xlabel="value / target value")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    fig.text(0.0, -0.02, "Grey: the target's stated interval. Red: the model misses it.", fontsize=8, color="0.35",
+             transform=fig.transFigure)
+    return fig
+
+
 FIGURES: tuple[Callable, ...] = (readmission_by_group, hospital_over_time, care_near_home, costs_by_payer,
                                  councils_small_multiples)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -21,13 +22,14 @@ from sim.config.loader import ConfigError, Problem, load_config
 from sim.config.schema import Scenario
 from sim.costs import add_costs
 from sim.flow.inputs import FlowInputs, build_inputs
-from sim.org.model import HealthSystem
-from sim.org.rules import resolve_rule
 from sim.geography import Geography, load_geography
 from sim.kpis import KEY_COLUMNS, add_rates, counts_table
+from sim.org.model import HealthSystem
+from sim.org.rules import resolve_rule
 from sim.rng import streams
 
 ENGINES = ("numba", "simpy")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,26 @@ def replication_table(
     spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The KPI rows and the agents' rows of one replication."""
-    system = simulate_system(spec, replication, seed, engine, draw)
-    table = counts_table(system.engine.counts, system.inputs, spec.name, replication, draw)
-    kpis = add_costs(add_rates(table), spec.scenario, system.inputs.periods)
-    agents = system.agent_table(spec.name, replication, draw)
+    def tables(system: HealthSystem) -> tuple[pl.DataFrame, pl.DataFrame]:
+        table = counts_table(system.engine.counts, system.inputs, spec.name, replication, draw)
+        kpis = add_costs(add_rates(table), spec.scenario, system.inputs.periods)
+        return kpis, system.agent_table(spec.name, replication, draw)
+
+    return read_and_release(simulate_system(spec, replication, seed, engine, draw), tables)
+
+
+def read_and_release(system: HealthSystem, read: Callable[[HealthSystem], T]) -> T:
+    """What `read` takes from a finished replication; then the replication is freed at once.
+
+    Workers run hundreds of replications: Mesa 3.3 would keep each alive (HealthSystem.release)
+    and the cycles that remain hold large arrays the collector, counting objects, not
+    bytes, would leave for too long.
+    """
+    result = read(system)
     system.release()
     del system
     gc.collect()
-    return kpis, agents
+    return result
 
 
 def _run_task(args: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -139,7 +153,7 @@ def _run_task(args: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def compile_kernel() -> None:
     """Compile (or load from cache) the numba kernel in this process, before forking."""
-    from sim.flow import engine as _  # noqa: F401  (importing defines the jitted functions)
+    from sim.flow import engine as _
     from sim.flow.warmup import warm_up
 
     warm_up()

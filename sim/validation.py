@@ -27,9 +27,10 @@ import polars as pl
 import seaborn as sns
 from scipy import stats
 
+from sim.figures import calibration_fit
 from sim.flow.counters import C
-from sim.flow.inputs import N_BANDS, N_GROUPS, Cohort, FlowInputs, Period, group_of
-from sim.flow.warmup import tiny_inputs, tiny_settings
+from sim.flow.inputs import FlowInputs
+from sim.flow.reduced import queue_settings, single_queue_model
 from sim.output import write_json, write_text
 from sim.queueing import erlang_b, mmc_mean_wait
 from sim.shipped import shipped_root
@@ -53,42 +54,23 @@ SECTIONS = ("1. Verification against queueing theory", "2. Cross-validation: num
 # ---------------------------------------------------------------- 1. queueing theory
 
 
-def _single_queue(arrivals: float, stay: float, dist: int, length: float, stepup: bool = False) -> FlowInputs:
-    """One unit, Poisson episodes at `arrivals`/day, nothing else happening (as the kernel tests)."""
-    n = 100_000
-    base = tiny_inputs()
-    cond = np.zeros(n, dtype=np.int64)
-    cohort = Cohort(muni=np.zeros(n, np.int64), group=group_of(cond), age0=np.random.default_rng(1).uniform(66, 90, n),
-                    frailty=np.zeros(n, np.int64), conditions=cond, male=np.zeros(n, bool), pkg_u=np.ones(n))
-    zero, one = np.zeros(N_GROUPS), np.ones(N_GROUPS)
-    params = dataclasses.replace(
-        base.params, episode_rate=np.full(N_BANDS, arrivals / n), condition_hr=np.ones(4),
-        episode_frailty_hr=np.ones(3), excess_episodes=0.0, death_rate=np.zeros(N_BANDS), death_in_hospital=zero,
-        excess_deaths=0.0, gp_resolve=zero, ht_suitable=zero, stepup_suitable=one if stepup else zero,
-        los_mean=np.full(N_GROUPS, stay), los_dist=dist, los_cv=1.0, pressure_threshold=10.0, stepdown=zero,
-        followup=zero, sop_stepup_mean=stay, sop_dist=dist, sop_cv=0.5, sop_escalation=0.0, entry_rate=np.zeros(1),
-    )
-    first = dt.date(2026, 1, 1)
-    periods = [Period("warmup", 0.0, 200.0, False, first)]
-    periods += [Period(f"p{i}", 200.0 + i * length, 200.0 + (i + 1) * length, True, first) for i in range(BATCHES)]
-    return dataclasses.replace(base, cohort=cohort, params=params, periods=tuple(periods), max_patients=n + 64)
-
-
 def _run_queue(inputs: FlowInputs, beds: int, sop_beds: int = 0):
     """Per reported period: counter totals and period lengths (days)."""
     from sim.flow.engine import NumbaEngine
     from sim.rng import streams
 
-    settings = dataclasses.replace(
-        tiny_settings(), hospital_beds=np.array([beds]), sop_beds=np.array([sop_beds]), ht_slots=np.array([0]),
-        sop_accept=np.array([1.0]), gp_access=np.array([0.0]), package_conditions=0, window_resolve=0.0,
-        coverage=np.zeros(N_GROUPS))
     eng = NumbaEngine(inputs, streams(11, 0))
+    settings = queue_settings(beds, sop_beds)
     for k in range(len(inputs.periods)):
         eng.run_period(k, settings)
     rep = [k for k, p in enumerate(inputs.periods) if p.reported]
     days = np.array([inputs.periods[k].end - inputs.periods[k].start for k in rep])
     return eng.counts[rep].sum(axis=(1, 2)), days
+
+
+def _single_queue(arrivals: float, stay: float, dist: int, length: float, stepup: bool = False) -> FlowInputs:
+    """One unit, Poisson episodes at `arrivals`/day, nothing else happening (as the kernel tests)."""
+    return single_queue_model(100_000, arrivals, stay, dist, length=length, count=BATCHES, route_to_stepup=stepup)
 
 
 def _check(name: str, theory: float, estimates: np.ndarray, reference: np.ndarray | None = None) -> dict:
@@ -171,7 +153,7 @@ def calibration(root: Path) -> tuple[dict, str | None]:
     if png.is_file():
         image = base64.b64encode(png.read_bytes()).decode()
     elif {"target", "model_mean", "target_value"} <= set(df.columns):
-        image = _figure(_calibration_figure(df))
+        image = _figure(calibration_fit(df))
     else:
         image = None
     inside = df["inside"].cast(pl.Boolean, strict=False).to_list() if "inside" in df.columns else []
@@ -183,17 +165,10 @@ def calibration(root: Path) -> tuple[dict, str | None]:
 def national_default_check(root: Path, workers: int) -> dict:
     """The acceptance that matters: the national default run (today's regime, as shipped,
     its own window and replications) against every target; misses are explained."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from sim.calibrate import check_targets
-    from sim.runner import compile_kernel
+    from sim.calibration_command import execute_check
 
     config = root / "configs" / "denmark" / "current.yaml"
-    targets = root / "configs" / "denmark" / "targets.yaml"
-    compile_kernel()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        fit = check_targets(config, targets, pool)
+    fit = execute_check(config, root / "configs" / "denmark" / "targets.yaml", "local", workers, None)
     misses = []
     for r in fit.iter_rows(named=True):
         if r["inside"] is None:
@@ -207,24 +182,6 @@ def national_default_check(root: Path, workers: int) -> dict:
     inside = [r["inside"] for r in rows if r["inside"] is not None]
     return {"config": str(config.relative_to(root)), "rows": rows, "misses": misses,
             "inside": sum(inside), "measured": len(inside)}
-
-
-def _calibration_figure(df: pl.DataFrame):
-    fig, ax = plt.subplots(figsize=(8, 0.45 * df.height + 1.5))
-    ref = df["target_value"].to_numpy().astype(float)
-    ys = np.arange(df.height)
-    get = lambda c: df[c].to_numpy().astype(float) / ref if c in df.columns else None
-    t_lo, t_hi, m, m_lo, m_hi = get("target_low"), get("target_high"), get("model_mean"), get("model_low"), get("model_high")
-    if t_lo is not None and t_hi is not None:
-        ax.barh(ys, t_hi - t_lo, left=t_lo, height=0.5, color="0.85", label="target interval")
-    err = None if m_lo is None or m_hi is None else np.vstack([m - m_lo, m_hi - m])
-    ax.errorbar(m, ys, xerr=err, fmt="o", color="C0", capsize=3, label="model mean, 95% CI")
-    ax.axvline(1.0, color="0.3", lw=1)
-    labels = [" ".join(str(r.get(c, "")) for c in ("target", "group") if r.get(c)) for r in df.to_dicts()]
-    ax.set_yticks(ys, labels, fontsize=8)
-    ax.set(xlabel="model / target value (ratio, 1 = on target)", title="Calibration fit")
-    ax.legend(frameon=False, fontsize=8)
-    return fig
 
 
 # ---------------------------------------------------------------- 4. face validity

@@ -6,7 +6,7 @@ from sim.flow.engine import NumbaEngine
 from sim.flow.warmup import tiny_inputs, tiny_settings
 from sim.rng import STREAMS, seed_sequence, streams
 
-from flow_fixtures import periods
+from sim.flow.reduced import periods
 
 
 def _counts(seed: int) -> np.ndarray:

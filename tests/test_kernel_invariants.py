@@ -20,7 +20,7 @@ from sim.flow.inputs import N_GROUPS
 from sim.flow.warmup import tiny_inputs, tiny_settings
 from sim.rng import streams
 
-from flow_fixtures import periods
+from sim.flow.reduced import periods
 
 prob = st.floats(0.0, 1.0)
 

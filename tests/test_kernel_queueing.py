@@ -14,7 +14,7 @@ from sim.flow.engine import NumbaEngine
 from sim.queueing import erlang_b, mmc_mean_wait
 from sim.rng import streams
 
-from flow_fixtures import queue_settings, single_queue_model
+from sim.flow.reduced import queue_settings, single_queue_model
 
 Z = 4.0
 

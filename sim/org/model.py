@@ -115,8 +115,7 @@ class HealthSystem(mesa.Model):
         """Let the model be garbage-collected: Mesa 3.3's `Agent._ids` holds every model
         that created an agent, for the life of the process (mesa issue #3179, fixed
         upstream by #3180), so each national replication leaked ~0.5 GB in a worker.
-        The model still sits in reference cycles: callers drop it and run gc.collect()
-        (the collector counts objects, not bytes, and would wait too long)."""
+        The model still sits in reference cycles: see sim.runner.read_and_release."""
         for agent in list(self.agents):
             agent.remove()
         getattr(mesa.Agent, "_ids", {}).pop(self, None)

@@ -1,4 +1,6 @@
-"""Small hand-built models for kernel tests (no YAML needed)."""
+"""Reduced models built by hand (no YAML): a single unit fed by Poisson episodes, where
+queueing theory gives the exact answer. The kernel tests and the validation report's
+verification section both use them."""
 
 from __future__ import annotations
 
