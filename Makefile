@@ -31,7 +31,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scaling.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks configs
+	$(BIN)/ruff format --check sim tests benchmarks configs
 
+# Also the compiled kernel (numba's cache files beside the sources and the fingerprint).
 clean:
-	rm -rf $(VENV) results/latest .pytest_cache
+	rm -rf $(VENV) results/latest .pytest_cache .ruff_cache
+	find sim -name '*.nbi' -delete -o -name '*.nbc' -delete -o -name '*.fingerprint' -delete

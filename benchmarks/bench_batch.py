@@ -18,8 +18,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sim.batch import run_batch
-from sim.experiment import load_experiment
+from sim.run.batch import run_batch
+from sim.run.experiment import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,14 +49,33 @@ def main() -> None:
     rows = []
     for backend, workers in (("local", 1), ("local", 2), ("dask", 2)):
         start = time.perf_counter()
-        run_batch(plan, tmp / f"{backend}-{workers}", backend, workers, None, False, Console(quiet=True), quiet=True)
+        run_batch(
+            plan,
+            tmp / f"{backend}-{workers}",
+            backend,
+            workers,
+            None,
+            False,
+            Console(quiet=True),
+            quiet=True,
+        )
         seconds = time.perf_counter() - start
-        rows.append({"backend": backend, "workers": workers, "tasks": n, "seconds": round(seconds, 2),
-                     "tasks_per_minute": round(n / seconds * 60, 1)})
+        rows.append(
+            {
+                "backend": backend,
+                "workers": workers,
+                "tasks": n,
+                "seconds": round(seconds, 2),
+                "tasks_per_minute": round(n / seconds * 60, 1),
+            }
+        )
         print(rows[-1], flush=True)
     local2, dask2 = rows[1]["seconds"], rows[2]["seconds"]
-    result = {"command": " ".join(sys.argv), "runs": rows,
-              "dask_overhead_seconds_per_task_vs_local_2_workers": round((dask2 - local2) / n, 3)}
+    result = {
+        "command": " ".join(sys.argv),
+        "runs": rows,
+        "dask_overhead_seconds_per_task_vs_local_2_workers": round((dask2 - local2) / n, 3),
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -17,10 +17,11 @@ import tracemalloc
 from pathlib import Path
 
 from sim.flow.counters import C
-from sim.flow.inputs import build_inputs, build_period_settings
+from sim.flow.inputs import build_inputs
 from sim.flow.warmup import warm_up
+from sim.regime.levers import build_period_settings
 from sim.rng import streams
-from sim.runner import load_scenario, make_engine
+from sim.run.runner import load_scenario, make_engine
 
 
 def measure(engine: str, spec, seed: int, trace_memory: bool = False) -> dict:
@@ -73,8 +74,14 @@ def main() -> None:
             "admissions": statistics.median(r["admissions"] for r in rs),
         }
     ratio = summary["simpy"]["seconds"] / summary["numba"]["seconds"]
-    result = {"command": " ".join(sys.argv), "config": args.config, "repeat": args.repeat,
-              "model_events": events, "median": summary, "numba_over_simpy_events_per_second": ratio}
+    result = {
+        "command": " ".join(sys.argv),
+        "config": args.config,
+        "repeat": args.repeat,
+        "model_events": events,
+        "median": summary,
+        "numba_over_simpy_events_per_second": ratio,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -21,14 +21,19 @@ TARGETS = (10_000, 100_000, 300_000, 1_000_000, None)  # None = the whole nation
 
 def one(target: int | None) -> dict:
     from sim.flow.engine import NumbaEngine
-    from sim.flow.inputs import build_inputs, build_period_settings
+    from sim.flow.inputs import build_inputs
     from sim.flow.warmup import warm_up
+    from sim.regime.levers import build_period_settings
     from sim.rng import streams
-    from sim.runner import load_scenario
+    from sim.run.runner import load_scenario
 
     warm_up()
     full = load_scenario(CONFIG)
-    overrides = ["simulation.warmup_days=0", "simulation.readmission_followup_days=0", "simulation.period=year"]
+    overrides = [
+        "simulation.warmup_days=0",
+        "simulation.readmission_followup_days=0",
+        "simulation.period=year",
+    ]
     if target is not None:
         probe = build_inputs(full.scenario, full.geography, streams(1, 0)["population"]).cohort.size
         overrides.append(f"population.scale={min(1.0, target / probe):.6f}")
@@ -64,11 +69,15 @@ def main() -> None:
     rows = []
     for target in TARGETS:
         flag = ["--national"] if target is None else ["--one", str(target)]
-        res = subprocess.run([sys.executable, __file__, *flag], capture_output=True, text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, __file__, *flag], capture_output=True, text=True, check=True
+        )
         rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"command": " ".join(sys.argv), "runs": rows}, indent=2) + "\n")
+    Path(args.out).write_text(
+        json.dumps({"command": " ".join(sys.argv), "runs": rows}, indent=2) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def seed_sequence(master_seed: int, replication: int, name: str, draw: int = 0) -> np.random.SeedSequence:
+def seed_sequence(
+    master_seed: int, replication: int, name: str, draw: int = 0
+) -> np.random.SeedSequence:
     return np.random.SeedSequence([master_seed, draw, replication, stream_key(name)])
 
 
@@ -32,6 +34,8 @@ def streams(master_seed: int, replication: int, draw: int = 0) -> dict[str, np.r
     keys = {stream_key(n) for n in STREAMS}
     assert len(keys) == len(STREAMS), "two stream names collide"
     return {
-        name: np.random.Generator(np.random.PCG64(seed_sequence(master_seed, replication, name, draw)))
+        name: np.random.Generator(
+            np.random.PCG64(seed_sequence(master_seed, replication, name, draw))
+        )
         for name in STREAMS
     }

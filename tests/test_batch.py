@@ -42,7 +42,9 @@ def _experiment(tmp_path: Path, reps: int = 2) -> Path:
 
 
 def _batch(exp: Path, out: Path, *extra: str) -> None:
-    result = runner.invoke(app, ["batch", str(exp), "--out", str(out), "--quiet", "--no-report", *extra])
+    result = runner.invoke(
+        app, ["batch", str(exp), "--out", str(out), "--quiet", "--no-report", *extra]
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -64,8 +66,23 @@ def test_killed_batch_resumes_with_every_task_exactly_once(tmp_path):
     exp = _experiment(tmp_path, reps=6)  # 2 scenarios × 2 draws × 6 replications = 24 tasks
     out = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "batch", str(exp), "--out", str(out), "--workers", "1", "--quiet", "--no-report"],
-        cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "batch",
+            str(exp),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+            "--no-report",
+        ],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 240
     while time.time() < deadline and len(list((out / "parts").glob("kpis-*.parquet"))) < 3:
@@ -93,12 +110,23 @@ def test_existing_output_without_resume_is_refused(tmp_path):
     assert result.exit_code == 2 and "--resume" in result.output
 
 
-@pytest.mark.parametrize("body,fragment", [
-    ("name: x\nscenarios: []\nreplications: 1\nseed: 1\n", "scenarios"),
-    ("name: x\nscenarios:\n  - config: nowhere.yaml\nreplications: 1\nseed: 1\n", "not found"),
-    ("name: x\nscenarios:\n  - config: a.yaml\nreplications: 1\nseed: 1\npsa:\n  draws: 2\n  parameters:\n    costs.gp_contact_dkk: {distribution: weibull, parameters: {}, assumption: t}\n", "distribution"),
-    ("name: x\nscenarios:\n  - config: a.yaml\nreplicatons: 1\nseed: 1\n", "did you mean 'replications'"),
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        ("name: x\nscenarios: []\nreplications: 1\nseed: 1\n", "scenarios"),
+        ("name: x\nscenarios:\n  - config: nowhere.yaml\nreplications: 1\nseed: 1\n", "not found"),
+        (
+            "name: x\nscenarios:\n  - config: a.yaml\nreplications: 1\nseed: 1\npsa:\n  draws: "
+            "2\n  parameters:\n    costs.gp_contact_dkk: {distribution: weibull, parameters: "
+            "{}, assumption: t}\n",
+            "distribution",
+        ),
+        (
+            "name: x\nscenarios:\n  - config: a.yaml\nreplicatons: 1\nseed: 1\n",
+            "did you mean 'replications'",
+        ),
+    ],
+)
 def test_malformed_experiment_is_a_clear_error(tmp_path, body, fragment):
     path = tmp_path / "bad.yaml"
     path.write_text(body, encoding="utf-8")
@@ -112,8 +140,19 @@ def test_malformed_experiment_is_a_clear_error(tmp_path, body, fragment):
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     exp = _experiment(tmp_path)
     out = tmp_path / "out"
-    result = runner.invoke(app, ["batch", str(exp), "--out", str(out), "--backend", "dask",
-                                 "--scheduler", "tcp://127.0.0.1:9"])
+    result = runner.invoke(
+        app,
+        [
+            "batch",
+            str(exp),
+            "--out",
+            str(out),
+            "--backend",
+            "dask",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "cannot reach Dask scheduler" in result.output
     assert not out.exists()

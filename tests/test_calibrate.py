@@ -21,17 +21,19 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sim.calibrate import calibrate, fit_parameters, load_targets, system_measures
 from sim.cli import app
-from sim.runner import load_scenario, simulate_system
+from sim.run.runner import load_scenario, simulate_system
+from sim.studies.calibrate import calibrate, fit_parameters, load_targets, system_measures
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "configs" / "teaching.yaml"
 SHORT = ["simulation.end=2026-07-01", "simulation.warmup_days=60"]
 TRUTH = {"episodes.post_discharge.excess_episodes": 0.40, "settings.hospital.beds_per_1000": 4.3}
 MEASURES = ("readmission_rate", "hospital_occupancy", "mean_stay_days")
-PRIMARY = {"episodes.post_discharge.excess_episodes": "readmission_rate",
-           "settings.hospital.beds_per_1000": "hospital_occupancy"}
+PRIMARY = {
+    "episodes.post_discharge.excess_episodes": "readmission_rate",
+    "settings.hospital.beds_per_1000": "hospital_occupancy",
+}
 SEED, REPS = 5, 3
 WIDTH = 0.03  # target intervals: ±3 % of the value
 
@@ -57,11 +59,23 @@ def synthetic_targets(path: Path) -> Path:
     lines = ["name: synthetic", "targets:"]
     for m in MEASURES:
         value = truth[m]
-        lines += [f"  {m}:", f"    measure: {m}", f"    value: {value!r}",
-                  f"    interval: [{value * (1 - WIDTH)!r}, {value * (1 + WIDTH)!r}]", "    confidence: H",
-                  "    source: the model itself at known parameter values"]
-    lines += ["fit:", "  parameters:", *(f"    - {k}" for k in TRUTH), f"  replications: {REPS}",
-              f"  seed: {SEED}", "  max_evaluations: 60", f"  set: [{', '.join(SHORT)}]"]
+        lines += [
+            f"  {m}:",
+            f"    measure: {m}",
+            f"    value: {value!r}",
+            f"    interval: [{value * (1 - WIDTH)!r}, {value * (1 + WIDTH)!r}]",
+            "    confidence: H",
+            "    source: the model itself at known parameter values",
+        ]
+    lines += [
+        "fit:",
+        "  parameters:",
+        *(f"    - {k}" for k in TRUTH),
+        f"  replications: {REPS}",
+        f"  seed: {SEED}",
+        "  max_evaluations: 60",
+        f"  set: [{', '.join(SHORT)}]",
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -84,7 +98,9 @@ def test_calibration_recovers_the_truth(fitted):
         sd = WIDTH * truth / 1.959964
         se2 = at_truth[measure].var(ddof=1) / REPS
         tolerance = 2 * np.sqrt(sd**2 + 2 * se2) / abs(slope)
-        assert abs(x - TRUTH[p.path]) <= tolerance, f"{p.path}: fitted {x:.4f}, truth {TRUTH[p.path]} ± {tolerance:.4f}"
+        assert abs(x - TRUTH[p.path]) <= tolerance, (
+            f"{p.path}: fitted {x:.4f}, truth {TRUTH[p.path]} ± {tolerance:.4f}"
+        )
     assert result.fit["inside"].all(), result.fit
 
 
@@ -100,9 +116,14 @@ def test_the_fit_stays_inside_the_ranges(fitted):
 def test_only_uncertain_parameters_can_be_fitted(tmp_path):
     targets = tmp_path / "t.yaml"
     targets.write_text(
-        "name: x\ntargets:\n  r:\n    measure: readmission_rate\n    value: 0.18\n    interval: [0.15, 0.21]\n"
-        "    confidence: M\n    source: test\nfit:\n  parameters: [population.male_share]\n  seed: 1\n")
-    result = CliRunner().invoke(app, ["calibrate", str(TEACHING), "--targets", str(targets), "--out", str(tmp_path / "o")])
+        "name: x\ntargets:\n  r:\n    measure: readmission_rate\n    value: 0.18\n    interval: "
+        "[0.15, 0.21]\n"
+        "    confidence: M\n    source: test\nfit:\n  parameters: [population.male_share]\n  "
+        "seed: 1\n"
+    )
+    result = CliRunner().invoke(
+        app, ["calibrate", str(TEACHING), "--targets", str(targets), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2
     assert "population.male_share is not marked uncertain" in result.output
     assert not (tmp_path / "o").exists()
@@ -111,8 +132,11 @@ def test_only_uncertain_parameters_can_be_fitted(tmp_path):
 def test_a_target_outside_its_own_interval_is_refused(tmp_path):
     targets = tmp_path / "t.yaml"
     targets.write_text(
-        "name: x\ntargets:\n  r:\n    measure: readmission_rate\n    value: 0.3\n    interval: [0.15, 0.21]\n"
-        "    confidence: M\n    source: test\nfit:\n  parameters: [episodes.post_discharge.excess_episodes]\n  seed: 1\n")
+        "name: x\ntargets:\n  r:\n    measure: readmission_rate\n    value: 0.3\n    interval: "
+        "[0.15, 0.21]\n"
+        "    confidence: M\n    source: test\nfit:\n  parameters: "
+        "[episodes.post_discharge.excess_episodes]\n  seed: 1\n"
+    )
     result = CliRunner().invoke(app, ["calibrate", str(TEACHING), "--targets", str(targets)])
     assert result.exit_code == 2
     assert "t.yaml" in result.output and "outside its interval" in result.output

@@ -24,13 +24,28 @@ def test_every_help_shows_an_example(command):
 
 
 def test_the_command_set_is_complete():
-    assert set(COMMANDS) >= {"init", "list", "validate", "run", "trace", "params", "decompose", "batch",
-                             "report", "replay"}
+    assert set(COMMANDS) >= {
+        "init",
+        "list",
+        "validate",
+        "run",
+        "trace",
+        "params",
+        "decompose",
+        "batch",
+        "report",
+        "replay",
+    }
 
 
 def test_no_colour_codes_when_piped():
-    result = subprocess.run([sys.executable, "-m", "sim", "params", str(ROOT / "configs" / "teaching.yaml")],
-                            capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "TERM": "xterm"})
+    result = subprocess.run(
+        [sys.executable, "-m", "sim", "params", str(ROOT / "configs" / "teaching.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "TERM": "xterm"},
+    )
     assert result.returncode == 0, result.stderr
     assert "parameters" in result.stdout and "\x1b[" not in result.stdout
 
@@ -39,10 +54,19 @@ def test_init_writes_a_starter_that_validates(tmp_path):
     target = tmp_path / "study"
     result = CliRunner().invoke(app, ["init", str(target)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in target.iterdir()) == ["base.yaml", "reform.yaml", "scenario.yaml", "teaching.csv"]
-    check = CliRunner().invoke(app, ["validate", str(target / "scenario.yaml"), str(target / "reform.yaml")])
+    assert sorted(p.name for p in target.iterdir()) == [
+        "base.yaml",
+        "reform.yaml",
+        "scenario.yaml",
+        "teaching.csv",
+    ]
+    check = CliRunner().invoke(
+        app, ["validate", str(target / "scenario.yaml"), str(target / "reform.yaml")]
+    )
     assert check.exit_code == 0, check.output
-    documented = CliRunner().invoke(app, ["params", str(target / "scenario.yaml"), "--missing", "--json"])
+    documented = CliRunner().invoke(
+        app, ["params", str(target / "scenario.yaml"), "--missing", "--json"]
+    )
     assert documented.exit_code == 0 and json.loads(documented.stdout) == []
 
 
@@ -58,7 +82,9 @@ def test_list_names_the_shipped_configs_and_experiments():
     result = CliRunner().invoke(app, ["list", "--json"])
     assert result.exit_code == 0
     found = json.loads(result.stdout)
-    assert {"configs/teaching.yaml", "configs/denmark/current.yaml"} <= {r["file"] for r in found["configs"]}
+    assert {"configs/teaching.yaml", "configs/denmark/current.yaml"} <= {
+        r["file"] for r in found["configs"]
+    }
     assert "experiments/sensitivity.yaml" in {r["file"] for r in found["experiments"]}
     assert all(r["description"] for r in found["configs"] + found["experiments"])
 

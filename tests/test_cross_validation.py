@@ -17,12 +17,12 @@ import pytest
 from scipy import stats
 
 from sim.flow.counters import C
-from sim.runner import load_scenario, simulate
-from sim.validation import XV_KPIS
+from sim.measures import CROSS_VALIDATED
+from sim.run.runner import load_scenario, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLICATIONS = 30
-KPIS = XV_KPIS  # the same list the validation report checks
+KPIS = CROSS_VALIDATED  # the same list the validation report checks
 FAMILY_ALPHA = 0.001
 
 
@@ -50,7 +50,8 @@ def test_engines_agree(totals, kpi):
     t = d.mean() / (d.std(ddof=1) / np.sqrt(d.size))
     critical = stats.t.ppf(1 - FAMILY_ALPHA / len(KPIS) / 2, d.size - 1)
     assert abs(t) < critical, (
-        f"{kpi}: numba {a.mean():.1f} vs simpy {b.mean():.1f} (paired t = {t:.2f}, critical {critical:.2f})"
+        f"{kpi}: numba {a.mean():.1f} vs simpy {b.mean():.1f} (paired t = {t:.2f}, critical "
+        f"{critical:.2f})"
     )
 
 

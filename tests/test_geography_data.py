@@ -10,18 +10,37 @@ from pathlib import Path
 GEO = Path(__file__).resolve().parent.parent / "configs" / "geography"
 
 HEADER = [
-    "municipality", "region_current", "region_reform", "health_council", "population",
-    "pop_65_74", "pop_75_84", "pop_85plus", "gp_capacity_per_100k",
+    "municipality",
+    "region_current",
+    "region_reform",
+    "health_council",
+    "population",
+    "pop_65_74",
+    "pop_75_84",
+    "pop_85plus",
+    "gp_capacity_per_100k",
 ]
 BANDS = ("pop_65_74", "pop_75_84", "pop_85plus")
 
 # Health-council populations in thousands: reform proposal "Sundhed tæt på dig" (Dec 2024),
 # figure 9 "17 sundhedsråd" (seeds/002; shared/data/health_councils.csv).
 COUNCIL_THOUSANDS = {
-    "Vendsyssel": 160, "Limfjorden": 432, "Kronjylland": 230, "Horsens": 235, "Aarhus": 372,
-    "Vestjylland": 287, "Midt": 244, "Fyn": 466, "Trekantsområdet": 310, "Sydvestjylland": 238,
-    "Sønderjylland": 225, "Hovedstaden": 806, "Hovedstaden Syd og Vest": 304,
-    "Hovedstaden Nord": 477, "Nordsjælland": 332, "Østsjælland og øerne": 437,
+    "Vendsyssel": 160,
+    "Limfjorden": 432,
+    "Kronjylland": 230,
+    "Horsens": 235,
+    "Aarhus": 372,
+    "Vestjylland": 287,
+    "Midt": 244,
+    "Fyn": 466,
+    "Trekantsområdet": 310,
+    "Sydvestjylland": 238,
+    "Sønderjylland": 225,
+    "Hovedstaden": 806,
+    "Hovedstaden Syd og Vest": 304,
+    "Hovedstaden Nord": 477,
+    "Nordsjælland": 332,
+    "Østsjælland og øerne": 437,
     "Midt- og Vestsjælland": 416,
 }
 NATIONAL_2024 = 5_961_249  # inhabitants 1 Jan 2024, Statistics Denmark

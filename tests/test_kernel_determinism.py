@@ -3,10 +3,9 @@
 import numpy as np
 
 from sim.flow.engine import NumbaEngine
+from sim.flow.reduced import periods
 from sim.flow.warmup import tiny_inputs, tiny_settings
 from sim.rng import STREAMS, seed_sequence, streams
-
-from sim.flow.reduced import periods
 
 
 def _counts(seed: int) -> np.ndarray:

@@ -17,10 +17,9 @@ from sim.flow import kernel
 from sim.flow.counters import C
 from sim.flow.engine import NumbaEngine
 from sim.flow.inputs import N_GROUPS
+from sim.flow.reduced import periods
 from sim.flow.warmup import tiny_inputs, tiny_settings
 from sim.rng import streams
-
-from sim.flow.reduced import periods
 
 prob = st.floats(0.0, 1.0)
 
@@ -36,20 +35,38 @@ def _queue_members(eng: NumbaEngine, kind: int, unit: int) -> list[int]:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    beds=st.integers(0, 6), sop=st.integers(0, 3), ht=st.integers(0, 3),
-    stepdown=st.floats(0.0, 0.6), followup=st.floats(0.0, 0.4), gp=prob, resolve=prob,
-    seed=st.integers(0, 2**31 - 1), dist=st.sampled_from([0, 1, 2]),
+    beds=st.integers(0, 6),
+    sop=st.integers(0, 3),
+    ht=st.integers(0, 3),
+    stepdown=st.floats(0.0, 0.6),
+    followup=st.floats(0.0, 0.4),
+    gp=prob,
+    resolve=prob,
+    seed=st.integers(0, 2**31 - 1),
+    dist=st.sampled_from([0, 1, 2]),
 )
-def test_invariants_hold_for_random_models(beds, sop, ht, stepdown, followup, gp, resolve, seed, dist):
+def test_invariants_hold_for_random_models(
+    beds, sop, ht, stepdown, followup, gp, resolve, seed, dist
+):
     base = tiny_inputs(n_patients=300)
     params = dataclasses.replace(
-        base.params, stepdown=np.full(N_GROUPS, stepdown), followup=np.full(N_GROUPS, followup),
-        los_dist=dist, sop_dist=dist, entry_rate=np.array([0.2]),
+        base.params,
+        stepdown=np.full(N_GROUPS, stepdown),
+        followup=np.full(N_GROUPS, followup),
+        los_dist=dist,
+        sop_dist=dist,
+        entry_rate=np.array([0.2]),
     )
-    inputs = dataclasses.replace(base, params=params, periods=periods(20.0, 30.0, 3), max_patients=300 + 200)
+    inputs = dataclasses.replace(
+        base, params=params, periods=periods(20.0, 30.0, 3), max_patients=300 + 200
+    )
     cfg = dataclasses.replace(
-        tiny_settings(), hospital_beds=np.array([beds]), sop_beds=np.array([sop]), ht_slots=np.array([ht]),
-        gp_access=np.array([gp]), window_resolve=resolve,
+        tiny_settings(),
+        hospital_beds=np.array([beds]),
+        sop_beds=np.array([sop]),
+        ht_slots=np.array([ht]),
+        gp_access=np.array([gp]),
+        window_resolve=resolve,
     )
     eng = NumbaEngine(inputs, streams(seed, 0), check=True)
     for k in range(len(inputs.periods)):
@@ -87,5 +104,14 @@ def test_time_integrals_split_exactly_at_period_boundaries():
         for k in range(len(cut)):
             eng.run_period(k, cfg)
         totals.append(eng.counts.sum(axis=(0, 1, 2)))
-    for name in ("hospital_bed_days", "sop_bed_days", "ht_days", "person_days", "admissions", "deaths"):
-        assert totals[0][C[name]] == totals[1][C[name]] or np.isclose(totals[0][C[name]], totals[1][C[name]]), name
+    for name in (
+        "hospital_bed_days",
+        "sop_bed_days",
+        "ht_days",
+        "person_days",
+        "admissions",
+        "deaths",
+    ):
+        assert totals[0][C[name]] == totals[1][C[name]] or np.isclose(
+            totals[0][C[name]], totals[1][C[name]]
+        ), name

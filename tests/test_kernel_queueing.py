@@ -9,12 +9,12 @@ error is honest. A test fails when theory lies more than 4 standard errors away
 
 import numpy as np
 import pytest
+
 from sim.flow.counters import C
 from sim.flow.engine import NumbaEngine
-from sim.queueing import erlang_b, mmc_mean_wait
-from sim.rng import streams
-
 from sim.flow.reduced import queue_settings, single_queue_model
+from sim.rng import streams
+from sim.validation.queueing import erlang_b, mmc_mean_wait
 
 Z = 4.0
 

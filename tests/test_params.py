@@ -5,8 +5,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.params import rows
-from sim.runner import load_scenario
+from sim.config.evidence import rows
+from sim.run.runner import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,8 @@ def test_params_flags_an_undocumented_value(tmp_path):
     cfg = tmp_path / "x.yaml"
     cfg.write_text(
         f"extends: {ROOT / 'configs' / 'teaching.yaml'}\n"
-        "settings:\n  sop:\n    beds_per_1000:\n      value: 2.0\n      source: null\n      assumption: a guess\n      range: null\n"
+        "settings:\n  sop:\n    beds_per_1000:\n      value: 2.0\n      source: null\n      "
+        "assumption: a guess\n      range: null\n"
     )
     result = CliRunner().invoke(app, ["params", str(cfg), "--missing"])
     assert result.exit_code == 1
@@ -30,7 +31,18 @@ def test_params_flags_an_undocumented_value(tmp_path):
 
 
 def test_params_flags_a_value_outside_its_own_range():
-    result = CliRunner().invoke(app, ["params", str(ROOT / "configs" / "teaching.yaml"), "--missing", "--json",
-                                      "--set", "settings.hospital.beds_per_1000.value=9.0"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "params",
+            str(ROOT / "configs" / "teaching.yaml"),
+            "--missing",
+            "--json",
+            "--set",
+            "settings.hospital.beds_per_1000.value=9.0",
+        ],
+    )
     assert result.exit_code == 1
-    assert "settings.hospital.beds_per_1000" in result.output and "outside its range" in result.output
+    assert (
+        "settings.hospital.beds_per_1000" in result.output and "outside its range" in result.output
+    )

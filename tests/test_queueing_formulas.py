@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sim.queueing import erlang_b, erlang_c, mmc_mean_wait
+from sim.validation.queueing import erlang_b, erlang_c, mmc_mean_wait
 
 
 def test_erlang_b_known_values():

@@ -8,23 +8,37 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.costs import PAYERS, money_flows
-from sim.flow.counters import COUNTERS
 from sim.flow.inputs import build_periods
-from sim.runner import load_scenario, replication_table, simulate_system
+from sim.measures import COUNTERS
+from sim.regime.costs import PAYERS, money_flows
+from sim.run.runner import load_scenario, replication_table, simulate_system
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "configs" / "teaching.yaml"
-ALL_LEVERS = ["regional_beds", "no_user_payment", "responsibility_96h", "teams_24_7", "chronic_packages",
-              "no_kmf", "investment_engine", "free_choice"]
+ALL_LEVERS = [
+    "regional_beds",
+    "no_user_payment",
+    "responsibility_96h",
+    "teams_24_7",
+    "chronic_packages",
+    "no_kmf",
+    "investment_engine",
+    "free_choice",
+]
 # The reform bundle with every lever's reform value set to today's: nothing may change.
 NEUTRAL = [
-    "regime.reform.bed_pooling=none", "regime.reform.free_choice_pooling=none",
-    "regime.reform.user_payment_dkk_per_day=155", "regime.reform.window_hours=72",
-    "regime.reform.coverage.value={copd: 0.3, diabetes: 0.2, heart: 0.3, back: 0.1, multimorbid: 0.35, other: 0.25}",
-    "regime.reform.team_duty_hours=15", "regime.reform.team_slots_per_1000=0.35",
-    "regime.reform.packages.start={}", "regime.reform.packages.capacity_per_1000=0",
-    "regime.reform.kmf_per_admission_dkk=8000", "regime.reform.investment_dkk_per_1000_year=0",
+    "regime.reform.bed_pooling=none",
+    "regime.reform.free_choice_pooling=none",
+    "regime.reform.user_payment_dkk_per_day=155",
+    "regime.reform.window_hours=72",
+    "regime.reform.coverage.value={copd: 0.3, diabetes: 0.2, heart: 0.3, back: 0.1, "
+    "multimorbid: 0.35, other: 0.25}",
+    "regime.reform.team_duty_hours=15",
+    "regime.reform.team_slots_per_1000=0.35",
+    "regime.reform.packages.start={}",
+    "regime.reform.packages.capacity_per_1000=0",
+    "regime.reform.kmf_per_admission_dkk=8000",
+    "regime.reform.investment_dkk_per_1000_year=0",
 ]
 FLOW_COLUMNS = [c for c in COUNTERS]
 
@@ -48,13 +62,19 @@ def test_null_case_reform_configured_as_today_is_identical(tmp_path):
     assert not a.select(FLOW_COLUMNS).equals(c.select(FLOW_COLUMNS))
 
 
-@pytest.mark.parametrize("levers", [[], ["regional_beds"], ["no_kmf", "investment_engine"], ALL_LEVERS])
+@pytest.mark.parametrize(
+    "levers", [[], ["regional_beds"], ["no_kmf", "investment_engine"], ALL_LEVERS]
+)
 def test_money_is_conserved_per_period(levers):
-    spec = load_scenario(TEACHING, ["regime.reform_date=2026-01-01"] + [f"regime.levers.{x}=true" for x in levers])
+    spec = load_scenario(
+        TEACHING, ["regime.reform_date=2026-01-01"] + [f"regime.levers.{x}=true" for x in levers]
+    )
     kpis, _ = replication_table(spec, 0, seed=5)
     paid = sum(kpis[f"cost_{p}_dkk"] for p in PAYERS)
     # net payments of all payers = resource costs paid to providers, row by row
-    np.testing.assert_allclose(paid.to_numpy(), kpis["cost_total_dkk"].to_numpy(), rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(
+        paid.to_numpy(), kpis["cost_total_dkk"].to_numpy(), rtol=1e-9, atol=1e-3
+    )
 
 
 def test_money_moves_between_the_right_payers():
@@ -67,11 +87,17 @@ def test_money_moves_between_the_right_payers():
     assert ("sop_bed_days", "municipality", "provider") in names(today)
     assert ("sop_user_payment", "citizen", "municipality") in names(today)
     r = names(reform)
-    assert ("sop_bed_days", "region", "provider") in r and ("home_treatment_days", "region", "provider") in r
+    assert ("sop_bed_days", "region", "provider") in r and (
+        "home_treatment_days",
+        "region",
+        "provider",
+    ) in r
     assert not any(n == "delayed_discharge_payment" for n, _, _ in r)  # the region would pay itself
     assert ("investment_engine", "state", "region") in r
     kpis, _ = replication_table(reform, 0, seed=5)
-    assert kpis.filter(pl.col("area_level") == "national")["cost_citizen_dkk"].sum() == 0  # no user payment
+    assert (
+        kpis.filter(pl.col("area_level") == "national")["cost_citizen_dkk"].sum() == 0
+    )  # no user payment
     kmf_flow = next(f for f in money_flows(reform.scenario, period) if f.name == "kmf")
     assert pl.DataFrame({"admissions": [10.0]}).select(kmf_flow.amount).item() == 0  # KMF abolished
 
@@ -79,8 +105,13 @@ def test_money_moves_between_the_right_payers():
 def _stepdown_capacity(delayed_payment: float) -> tuple[float, float]:
     spec = load_scenario(
         TEACHING,
-        ["organisations.decision_rule=incentive", f"costs.delayed_discharge_day_dkk={delayed_payment}",
-         "costs.kmf_per_admission_dkk=0", "settings.sop.beds_per_1000=0.8", "simulation.end=2027-07-01"],
+        [
+            "organisations.decision_rule=incentive",
+            f"costs.delayed_discharge_day_dkk={delayed_payment}",
+            "costs.kmf_per_admission_dkk=0",
+            "settings.sop.beds_per_1000=0.8",
+            "simulation.end=2027-07-01",
+        ],
     )
     system = simulate_system(spec, 0, seed=9)
     agents = system.agent_table("x", 0, 0).filter(pl.col("agent_type") == "municipality")
@@ -102,8 +133,14 @@ def test_incentive_rule_responds_to_the_costs_the_decider_bears():
     [
         ("regime.levers.regional_bedz=true", "did you mean 'regional_beds'"),
         ("organisations.decision_rule=greedy", "unknown decision rule 'greedy'"),
-        ("organisations.decision_rule=no_such_module_xyz:rule", "cannot import module 'no_such_module_xyz'"),
-        ("organisations.decision_rule=sim.org.rules:no_such_rule", "has no function 'no_such_rule'"),
+        (
+            "organisations.decision_rule=no_such_module_xyz:rule",
+            "cannot import module 'no_such_module_xyz'",
+        ),
+        (
+            "organisations.decision_rule=sim.org.rules:no_such_rule",
+            "has no function 'no_such_rule'",
+        ),
     ],
 )
 def test_unknown_lever_rule_or_callable_is_a_clear_error(tmp_path, override, fragment):
@@ -121,9 +158,13 @@ def test_a_user_rule_named_in_the_yaml_is_called(tmp_path, monkeypatch):
         "    return Decision(sop_beds_per_1000=2 * obs.sop_beds_per_1000)\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    spec = load_scenario(TEACHING, ["organisations.decision_rule=my_rules:double", "simulation.end=2026-07-01"])
+    spec = load_scenario(
+        TEACHING, ["organisations.decision_rule=my_rules:double", "simulation.end=2026-07-01"]
+    )
     agents = simulate_system(spec, 0, seed=1).agent_table("x", 0, 0)
-    municipal = agents.filter((pl.col("agent_type") == "municipality") & (pl.col("period") == "2026Q2"))
+    municipal = agents.filter(
+        (pl.col("agent_type") == "municipality") & (pl.col("period") == "2026Q2")
+    )
     first = agents.filter((pl.col("agent_type") == "municipality") & (pl.col("period") == "2026Q1"))
     assert (municipal["sop_beds_per_1000"] > 1.5 * first["sop_beds_per_1000"]).all()
     assert set(municipal["decision"]) == {"invest"}

@@ -5,7 +5,7 @@ import gc
 import weakref
 from pathlib import Path
 
-from sim.runner import load_scenario, simulate_system
+from sim.run.runner import load_scenario, simulate_system
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,14 +14,29 @@ runner = CliRunner()
 def test_replay_is_identical_and_names_a_changed_column(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "run"
-    args = ["run", "configs/teaching.yaml", "--out", str(out), "--replications", "2", "--quiet", "--no-report",
-            "--set", "simulation.end=2026-07-01"]
+    args = [
+        "run",
+        "configs/teaching.yaml",
+        "--out",
+        str(out),
+        "--replications",
+        "2",
+        "--quiet",
+        "--no-report",
+        "--set",
+        "simulation.end=2026-07-01",
+    ]
     assert runner.invoke(app, args).exit_code == 0
     result = runner.invoke(app, ["replay", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "identical" in result.output
     kpis = pl.read_parquet(out / "kpis.parquet")
-    kpis.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.col("deaths") + 1).otherwise(pl.col("deaths")).alias("deaths")).write_parquet(out / "kpis.parquet")
+    kpis.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.col("deaths") + 1)
+        .otherwise(pl.col("deaths"))
+        .alias("deaths")
+    ).write_parquet(out / "kpis.parquet")
     result = runner.invoke(app, ["replay", str(out), "--workers", "1"])
     assert result.exit_code == 1
     assert "column deaths" in result.output

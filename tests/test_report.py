@@ -12,17 +12,34 @@ from typer.testing import CliRunner
 from sim.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ["readmission_by_group", "hospital_over_time", "care_near_home", "costs_by_payer", "councils_readmission"]
+FIGURES = [
+    "readmission_by_group",
+    "hospital_over_time",
+    "care_near_home",
+    "costs_by_payer",
+    "councils_readmission",
+]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "run"
-    result = CliRunner().invoke(app, [
-        "run", str(ROOT / "configs" / "teaching.yaml"), str(ROOT / "configs" / "teaching-reform.yaml"),
-        "--out", str(out), "--replications", "2", "--quiet", "--set", "simulation.end=2026-10-01",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(ROOT / "configs" / "teaching.yaml"),
+            str(ROOT / "configs" / "teaching-reform.yaml"),
+            "--out",
+            str(out),
+            "--replications",
+            "2",
+            "--quiet",
+            "--set",
+            "simulation.end=2026-10-01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -56,7 +73,9 @@ psa:
 def psa_dir(tmp_path_factory):
     base = tmp_path_factory.mktemp("psa")
     (base / "psa.yaml").write_text(PSA_EXPERIMENT.format(root=ROOT))
-    result = CliRunner().invoke(app, ["batch", str(base / "psa.yaml"), "--out", str(base / "out"), "--quiet"])
+    result = CliRunner().invoke(
+        app, ["batch", str(base / "psa.yaml"), "--out", str(base / "out"), "--quiet"]
+    )
     assert result.exit_code == 0, result.output
     return base / "out"
 
@@ -64,9 +83,22 @@ def psa_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def decompose_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("decompose") / "out"
-    result = CliRunner().invoke(app, [
-        "decompose", str(ROOT / "configs" / "teaching.yaml"), "--out", str(out), "--replications", "1", "--quiet",
-        "--set", "simulation.end=2026-07-01", "--set", "regime.reform_date=2026-01-01"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "decompose",
+            str(ROOT / "configs" / "teaching.yaml"),
+            "--out",
+            str(out),
+            "--replications",
+            "1",
+            "--quiet",
+            "--set",
+            "simulation.end=2026-07-01",
+            "--set",
+            "regime.reform_date=2026-01-01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -105,7 +137,12 @@ def test_report_is_self_contained(run_dir):
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == len(FIGURES)
     assert "http://" not in page and "https://" not in page  # nothing fetched from outside
-    for text in ("Comparison", "teaching-reform − teaching", "Parameters and their sources", "manifest.json"):
+    for text in (
+        "Comparison",
+        "teaching-reform − teaching",
+        "Parameters and their sources",
+        "manifest.json",
+    ):
         assert text in page
     md = (run_dir / "report.md").read_text(encoding="utf-8")
     assert "![readmission_by_group](figures/readmission_by_group.png)" in md
@@ -114,15 +151,30 @@ def test_report_is_self_contained(run_dir):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)"
+)
 def test_report_opens_in_headless_chromium(run_dir, tmp_path):
     shot = tmp_path / "page.png"
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2000",
-         f"--screenshot={shot}", (run_dir / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,2000",
+            f"--screenshot={shot}",
+            (run_dir / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     pixels = mpimg.imread(shot)[..., :3]

@@ -7,17 +7,36 @@ from pathlib import Path
 
 import pytest
 
-from sim.config.loader import ConfigError
-from sim.stress_des import write_stress_des
+from sim.errors import ConfigError
+from sim.report.stress_des import write_stress_des
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "results" / "published" / "teaching"
 ITEM_NUMBERS = [
-    "1.1", "1.2", "1.3",
-    "2.1", "2.2", "2.3", "2.4", "2.5", "2.5.1", "2.5.2", "2.5.3", "2.5.4", "2.5.5",
-    "3.1", "3.2", "3.3", "3.4",
-    "4.1", "4.2", "4.3",
-    "5.1", "5.2", "5.3", "5.4",
+    "1.1",
+    "1.2",
+    "1.3",
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.4",
+    "2.5",
+    "2.5.1",
+    "2.5.2",
+    "2.5.3",
+    "2.5.4",
+    "2.5.5",
+    "3.1",
+    "3.2",
+    "3.3",
+    "3.4",
+    "4.1",
+    "4.2",
+    "4.3",
+    "5.1",
+    "5.2",
+    "5.3",
+    "5.4",
     "6.1",
 ]
 ITEM_HEADING = re.compile(r"^#{3,4} (\d+\.\d+(?:\.\d+)?) \S", re.MULTILINE)
@@ -34,8 +53,9 @@ def answers(text: str) -> dict[str, str]:
     """Item number -> the text under its heading (up to the next heading)."""
     parts = re.split(r"^#+ .*$", text, flags=re.MULTILINE)[1:]
     headings = re.findall(r"^#+ .*$", text, flags=re.MULTILINE)
-    return {m.group(1): body.strip() for h, body in zip(headings, parts)
-            if (m := ITEM_HEADING.match(h))}
+    return {
+        m.group(1): body.strip() for h, body in zip(headings, parts) if (m := ITEM_HEADING.match(h))
+    }
 
 
 def check_complete(text: str) -> None:
@@ -64,10 +84,17 @@ def test_published_run_fills_every_item(run_dir):
 def test_batch_and_decompose_manifests_fill_every_item(run_dir):
     """Batch manifests repeat scenarios per draw and lack overrides; decompose lacks geography."""
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    batch = {**manifest, "kind": "batch", "draws": [{"costs.hospital_bed_day_dkk": 5500.0}] * 2,
-             "experiment": {"name": "psa", "baseline": "teaching",
-                            "psa": {"draws": 2, "parameters": {"costs.hospital_bed_day_dkk": {}}}},
-             "scenarios": [s for s in manifest["scenarios"] for _ in range(2)]}
+    batch = {
+        **manifest,
+        "kind": "batch",
+        "draws": [{"costs.hospital_bed_day_dkk": 5500.0}] * 2,
+        "experiment": {
+            "name": "psa",
+            "baseline": "teaching",
+            "psa": {"draws": 2, "parameters": {"costs.hospital_bed_day_dkk": {}}},
+        },
+        "scenarios": [s for s in manifest["scenarios"] for _ in range(2)],
+    }
     del batch["overrides"]
     no_geography = [{k: v for k, v in s.items() if k != "geography"} for s in manifest["scenarios"]]
     decompose = {**manifest, "kind": "decompose", "scenarios": no_geography}

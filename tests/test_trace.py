@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.flow import kernel as kn
-from sim.runner import load_scenario, simulate_system
-from sim.trace import candidates
+from sim.run.runner import load_scenario, simulate_system
+from sim.run.trace import candidates
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "configs" / "teaching.yaml"
@@ -25,7 +25,8 @@ def spec():
 
 def test_trace_of_a_fixed_seed_matches_the_snapshot():
     """Regenerate after a deliberate model change: sektorsim trace configs/teaching.yaml
-    --patients 3 --seed 7 --json > tests/data/trace_teaching_seed7.json (and say so in CHANGELOG.md)."""
+    --patients 3 --seed 7 --json > tests/data/trace_teaching_seed7.json
+    (and say so in CHANGELOG.md)."""
     result = CliRunner().invoke(app, ARGS)
     assert result.exit_code == 0, result.output
     got = json.loads(result.stdout)
@@ -41,7 +42,8 @@ def test_tracing_does_not_change_the_numbers(spec):
 
 
 def test_each_traced_pathway_is_a_connected_chain(spec):
-    """Every change starts where the previous one ended, time never goes back, and the dead stay dead."""
+    """Every change starts where the previous one ended, time never goes back, and the dead
+    stay dead."""
     system = simulate_system(spec, 0, 7, trace=lambda inputs: candidates(7, 0, inputs.cohort.size))
     log = system.engine.trace_log
     for p in system.engine.arrays["tr_ids"]:
@@ -62,12 +64,16 @@ def test_trace_counts_admissions_like_the_kernel(spec):
     small = load_scenario(TEACHING, ["simulation.end=2026-04-01", "simulation.warmup_days=0"])
     system = simulate_system(small, 0, 3, trace=lambda inputs: np.arange(inputs.max_patients))
     log = system.engine.trace_log
-    entering = np.isin(log[:, kn.TR_TO], (kn.HOSPITAL, kn.QUEUE)) & ~np.isin(log[:, kn.TR_FROM], (kn.HOSPITAL, kn.QUEUE))
+    entering = np.isin(log[:, kn.TR_TO], (kn.HOSPITAL, kn.QUEUE)) & ~np.isin(
+        log[:, kn.TR_FROM], (kn.HOSPITAL, kn.QUEUE)
+    )
     assert entering.sum() == system.engine.counts[..., K.ADMISSIONS].sum()
     readmissions = 0
     for p in np.unique(log[:, kn.TR_PATIENT]):
         last = None
-        for row, enters in zip(log[log[:, kn.TR_PATIENT] == p], entering[log[:, kn.TR_PATIENT] == p]):
+        for row, enters in zip(
+            log[log[:, kn.TR_PATIENT] == p], entering[log[:, kn.TR_PATIENT] == p]
+        ):
             if enters and last is not None and row[kn.TR_TIME] - last <= kn.READMISSION_DAYS:
                 readmissions += 1
                 last = None  # one readmission per discharge

@@ -4,14 +4,16 @@ import json
 
 import pytest
 
-from sim.validation import SECTIONS, write_validation_report
+from sim.validation.report import SECTIONS, write_validation_report
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("validation")
     path = write_validation_report(out, quick=True)
-    return path.read_text(encoding="utf-8"), json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    return path.read_text(encoding="utf-8"), json.loads(
+        (out / "validation.json").read_text(encoding="utf-8")
+    )
 
 
 def test_report_is_self_contained_with_every_section(report):
@@ -34,7 +36,15 @@ def test_cross_validation_entries(report):
     xv = data["cross_validation"]
     assert {r["kpi"] for r in xv["kpis"]} >= {"admissions", "readmissions_30d", "hospital_bed_days"}
     for row in xv["kpis"]:
-        assert {"numba_mean", "simpy_mean", "diff_mean", "diff_low", "diff_high", "p_value", "passed"} <= set(row)
+        assert {
+            "numba_mean",
+            "simpy_mean",
+            "diff_mean",
+            "diff_low",
+            "diff_high",
+            "p_value",
+            "passed",
+        } <= set(row)
     assert xv["speed_ratio"] > 0
 
 
@@ -47,7 +57,7 @@ def test_oat_entry_for_each_sensitivity_parameter(report):
 
 
 def test_calibration_table_and_figure_from_fit_csv(tmp_path):
-    from sim.validation import calibration
+    from sim.validation.report import calibration
 
     fit = tmp_path / "results" / "calibration"
     fit.mkdir(parents=True)

@@ -22,44 +22,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from sim.errors import ConfigError, Problem
+
 M = TypeVar("M", bound=BaseModel)
 #: dotted field path -> (file, 1-based line or None)
 LineMap = dict[str, tuple[str, int | None]]
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str | None
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file or "<input>"
-        if self.line is not None:
-            where += f":{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-
-class ConfigError(Exception):
-    """Bad user input; str() is a short human message, `.problems` the details."""
-
-    exit_code = 2
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__(self._message())
-
-    @classmethod
-    def single(cls, field: str, message: str, file: str | None = None, line: int | None = None) -> ConfigError:
-        return cls([Problem(file, line, field, message)])
-
-    def _message(self) -> str:
-        if len(self.problems) == 1:
-            return f"Invalid configuration: {self.problems[0]}"
-        lines = [f"Invalid configuration ({len(self.problems)} problems):"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -110,7 +77,9 @@ def _plain(node: Any, prefix: str, file: str, lines: LineMap) -> Any:
     return node
 
 
-def _missing_file(path: Path, shown: str, field: str, origin: tuple[str | None, int | None]) -> ConfigError:
+def _missing_file(
+    path: Path, shown: str, field: str, origin: tuple[str | None, int | None]
+) -> ConfigError:
     hint = ""
     if path.parent.is_dir():
         close = difflib.get_close_matches(path.name, [p.name for p in path.parent.iterdir()], n=1)
@@ -120,7 +89,9 @@ def _missing_file(path: Path, shown: str, field: str, origin: tuple[str | None, 
     return ConfigError([Problem(origin[0], origin[1], field, f"file {shown!r} {what}{hint}")])
 
 
-def load_yaml(path: Path, shown: str | None = None, field: str = "", origin=(None, None)) -> tuple[dict, LineMap]:
+def load_yaml(
+    path: Path, shown: str | None = None, field: str = "", origin=(None, None)
+) -> tuple[dict, LineMap]:
     """Read one YAML file into a plain dict and its line map (ConfigError on any problem)."""
     shown = shown or str(path)
     if not path.is_file():
@@ -128,25 +99,48 @@ def load_yaml(path: Path, shown: str | None = None, field: str = "", origin=(Non
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise ConfigError([Problem(shown, None, "", f"not UTF-8 text ({e.reason} at byte {e.start})")]) from None
+        raise ConfigError(
+            [Problem(shown, None, "", f"not UTF-8 text ({e.reason} at byte {e.start})")]
+        ) from None
     except OSError as e:
         raise ConfigError([Problem(shown, None, "", f"cannot read: {e.strerror}")]) from None
     try:
         node = _yaml().load(io.StringIO(text))
     except DuplicateKeyError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
-        raise ConfigError([Problem(shown, line, "", "duplicate key: " + (e.problem or "").split('"')[1 if '"' in (e.problem or "") else 0])]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    shown,
+                    line,
+                    "",
+                    "duplicate key: "
+                    + (e.problem or "").split('"')[1 if '"' in (e.problem or "") else 0],
+                )
+            ]
+        ) from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         col = f", column {mark.column + 1}" if mark else ""
-        raise ConfigError([Problem(shown, line, "", f"malformed YAML{col}: {e.problem or e.context}")]) from None
+        raise ConfigError(
+            [Problem(shown, line, "", f"malformed YAML{col}: {e.problem or e.context}")]
+        ) from None
     except YAMLError as e:
         raise ConfigError([Problem(shown, None, "", f"malformed YAML: {e}")]) from None
     if node is None:
         node = CommentedMap()
     if not isinstance(node, CommentedMap):
-        raise ConfigError([Problem(shown, 1, "", f"the top level must be a mapping of fields, got {type(node).__name__}")])
+        raise ConfigError(
+            [
+                Problem(
+                    shown,
+                    1,
+                    "",
+                    f"the top level must be a mapping of fields, got {type(node).__name__}",
+                )
+            ]
+        )
     lines: LineMap = {}
     return _plain(node, "", shown, lines), lines
 
@@ -161,7 +155,9 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _load_tree(path: Path, shown: str, chain: tuple[Path, ...], files: list[Path], origin=(None, None)) -> tuple[dict, LineMap]:
+def _load_tree(
+    path: Path, shown: str, chain: tuple[Path, ...], files: list[Path], origin=(None, None)
+) -> tuple[dict, LineMap]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
@@ -175,12 +171,16 @@ def _load_tree(path: Path, shown: str, chain: tuple[Path, ...], files: list[Path
     if isinstance(parents, str):
         parents = [parents]
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-        raise ConfigError([Problem(shown, ext_line[1], "extends", "expected a file name or a list of file names")])
+        raise ConfigError(
+            [Problem(shown, ext_line[1], "extends", "expected a file name or a list of file names")]
+        )
     merged: dict = {}
     merged_lines: LineMap = {}
     for parent in parents:
         ppath = path.parent / parent
-        pdata, plines = _load_tree(ppath, str(Path(shown).parent / parent), (*chain, resolved), files, ext_line)
+        pdata, plines = _load_tree(
+            ppath, str(Path(shown).parent / parent), (*chain, resolved), files, ext_line
+        )
         merged = _deep_merge(merged, pdata)
         merged_lines.update(plines)
     lines.pop("extends", None)
@@ -193,21 +193,32 @@ def _parse_value(text: str, override: str) -> Any:
     try:
         node = _yaml().load(io.StringIO(f"v: {text}"))
     except YAMLError:
-        raise ConfigError([Problem("--set", None, override, f"cannot parse the value {text!r}")]) from None
+        raise ConfigError(
+            [Problem("--set", None, override, f"cannot parse the value {text!r}")]
+        ) from None
     return _plain(node, "", "--set", {})["v"]
 
 
 def apply_override(data: dict, override: str, lines: LineMap) -> dict:
     """Apply `a.b.c=value`; a `{value: ...}` parameter object gets its value replaced."""
     if "=" not in override:
-        raise ConfigError([Problem("--set", None, override, "expected FIELD=VALUE, e.g. settings.sop.beds_per_1000=4")])
+        raise ConfigError(
+            [
+                Problem(
+                    "--set",
+                    None,
+                    override,
+                    "expected FIELD=VALUE, e.g. settings.sop.beds_per_1000=4",
+                )
+            ]
+        )
     path, text = override.split("=", 1)
     keys = [k for k in path.strip().split(".")]
     if not path.strip() or any(not k for k in keys):
         raise ConfigError([Problem("--set", None, override, "empty field name")])
     value = _parse_value(text.strip(), override)
     node = data
-    for i, key in enumerate(keys[:-1]):
+    for key in keys[:-1]:
         nxt = node.get(key)
         if not isinstance(nxt, dict):
             nxt = {}
@@ -277,26 +288,42 @@ def _line_for(path: str, lines: LineMap, fallback: str) -> tuple[str, int | None
     return (fallback, None)
 
 
-def _problems(err: ValidationError, model: type[BaseModel], lines: LineMap, fallback: str) -> list[Problem]:
+def _problems(
+    err: ValidationError, model: type[BaseModel], lines: LineMap, fallback: str
+) -> list[Problem]:
     out = []
     for e in err.errors():
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        loc = tuple(
+            p
+            for p in e["loc"]
+            if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        )
         path = _dotted(loc)
         file, line = _line_for(path, lines, fallback)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             allowed = _fields_at(model, loc[:-1])
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-            msg = "unknown field" + (f"; did you mean '{close[0]}'?" if close else f"; expected one of: {', '.join(allowed)}")
+            msg = "unknown field" + (
+                f"; did you mean '{close[0]}'?"
+                if close
+                else f"; expected one of: {', '.join(allowed)}"
+            )
         elif e["type"] == "missing":
             msg = "required field is missing"
-        elif "input" in e and e["type"] not in ("model_type", "dict_type") and len(repr(e["input"])) <= 40:
+        elif (
+            "input" in e
+            and e["type"] not in ("model_type", "dict_type")
+            and len(repr(e["input"])) <= 40
+        ):
             msg += f" (got {e['input']!r})"
         out.append(Problem(file, line, path, msg))
     return out
 
 
-def load_config(paths: Sequence[Path | str], model: type[M], overrides: Sequence[str] = ()) -> LoadedConfig[M]:
+def load_config(
+    paths: Sequence[Path | str], model: type[M], overrides: Sequence[str] = ()
+) -> LoadedConfig[M]:
     """Load, merge (left to right), override and validate; ConfigError lists every problem."""
     if not paths:
         raise ConfigError([Problem(None, None, "", "no config file given")])

@@ -1,7 +1,7 @@
 """The scenario schema: every number the model uses, each with its evidence.
 
 A number is a parameter object ``{value, source | assumption, range}`` so the evidence
-travels with the value (DEVELOPERS.md non-negotiable 8). Unknown keys are errors
+travels with the value (docs/model.md section 10). Unknown keys are errors
 everywhere (``extra="forbid"``). Field descriptions double as the reference docs.
 """
 
@@ -162,10 +162,13 @@ class Population(Strict):
 # ---------------------------------------------------------------------------- episodes
 class PostDischarge(Strict):
     excess_episodes: Number = Field(
-        description="Expected extra acute episodes after a discharge (integral of the excess hazard)."
+        description="Expected extra acute episodes after a discharge "
+        "(integral of the excess hazard)."
     )
     decay_days: PositiveNumber = Field(description="Time constant of the excess hazard's decay.")
-    hr_premature: Number = Field(description="Multiplier on excess episodes after a premature discharge.")
+    hr_premature: Number = Field(
+        description="Multiplier on excess episodes after a premature discharge."
+    )
     hr_stepdown: Number = Field(description="Multiplier after a completed step-down stay.")
     hr_home_followup: Number = Field(description="Multiplier with home-treatment follow-up.")
 
@@ -232,7 +235,8 @@ class Hospital(Strict):
             total = self.stepdown.value[g] + self.home_followup.value[g]
             if total > 1:
                 raise ValueError(
-                    f"discharge routing for {g}: stepdown + home_followup = {total:g}, must not exceed 1"
+                    f"discharge routing for {g}: stepdown + home_followup = {total:g}, must not "
+                    "exceed 1"
                 )
         return self
 
@@ -254,7 +258,9 @@ class IntermediateCare(Strict):
 
 class HomeTreatment(Strict):
     slots_per_1000: Number = Field(description="Patients a team can treat at once, per 1,000.")
-    on_duty_hours: Number = Field(description="Hours a day the team takes new patients (24 = 24/7).")
+    on_duty_hours: Number = Field(
+        description="Hours a day the team takes new patients (24 = 24/7)."
+    )
     duty_start_hour: float = Field(8.0, ge=0, lt=24)
     episode_mean_days: PositiveNumber
     followup_mean_days: PositiveNumber
@@ -270,7 +276,8 @@ class HomeTreatment(Strict):
 
 class ChronicPackages(Strict):
     start: dict[str, dt.date] = Field(
-        default_factory=dict, description="Date each condition's package starts (none: not offered)."
+        default_factory=dict,
+        description="Date each condition's package starts (none: not offered).",
     )
     capacity_per_1000: Number = Field(description="Enrolled patients per 1,000 eligible.")
     episode_hr: Number = Field(description="Hazard ratio of acute episodes while enrolled.")
@@ -341,23 +348,36 @@ Pooling = Literal["none", "council", "region"]
 
 
 class Levers(Strict):
-    """The reform's levers (MODEL.md section 8): true = the reform's rule from reform_date."""
+    """The reform's levers (docs/model.md section 8): true = the reform's rule from reform_date."""
 
-    regional_beds: bool = Field(False, description="Health councils run intermediate-care beds and teams, on one budget with the hospital.")
+    regional_beds: bool = Field(
+        False,
+        description="Health councils run intermediate-care beds and teams, "
+        "on one budget with the hospital.",
+    )
     no_user_payment: bool = Field(False, description="No user payment for intermediate-care stays.")
-    responsibility_96h: bool = Field(False, description="96-hour post-discharge responsibility for a wider group.")
-    teams_24_7: bool = Field(False, description="Regional home-treatment teams on duty around the clock.")
-    chronic_packages: bool = Field(False, description="Chronic-care packages in general practice, phased in.")
+    responsibility_96h: bool = Field(
+        False, description="96-hour post-discharge responsibility for a wider group."
+    )
+    teams_24_7: bool = Field(
+        False, description="Regional home-treatment teams on duty around the clock."
+    )
+    chronic_packages: bool = Field(
+        False, description="Chronic-care packages in general practice, phased in."
+    )
     no_kmf: bool = Field(False, description="Municipal co-financing (KMF) abolished.")
     investment_engine: bool = Field(False, description="Money earmarked for care near home.")
-    free_choice: bool = Field(False, description="Free choice of intermediate-care beds across councils.")
+    free_choice: bool = Field(
+        False, description="Free choice of intermediate-care beds across councils."
+    )
 
 
 class ReformValues(Strict):
     """What each lever sets when it is on; set a value to today's to neutralise a lever."""
 
     bed_pooling: Pooling = Field(
-        "council", description="regional_beds: beds and teams shared across the council's municipalities."
+        "council",
+        description="regional_beds: beds and teams shared across the council's municipalities.",
     )
     user_payment_dkk_per_day: Number
     window_hours: Number
@@ -367,9 +387,12 @@ class ReformValues(Strict):
     packages: ChronicPackages
     kmf_per_admission_dkk: Number
     investment_dkk_per_1000_year: Number = Field(
-        description="Investment-engine money per 1,000 simulated patients a year, for beds and teams."
+        description="Investment-engine money per 1,000 simulated patients a year, "
+        "for beds and teams."
     )
-    free_choice_pooling: Pooling = Field("region", description="free_choice: which beds a patient may choose.")
+    free_choice_pooling: Pooling = Field(
+        "region", description="free_choice: which beds a patient may choose."
+    )
 
 
 class Regime(Strict):
@@ -380,17 +403,23 @@ class Regime(Strict):
 
 # ---------------------------------------------------------------------- organisations
 class IncentiveRule(Strict):
-    step_per_1000: Number = Field(description="Change in beds (and team slots) per 1,000 per decision.")
+    step_per_1000: Number = Field(
+        description="Change in beds (and team slots) per 1,000 per decision."
+    )
     min_beds_per_1000: Number
     max_beds_per_1000: Number
-    idle_occupancy: Probability = Field(description="Below this occupancy with no shortage cost, cut capacity.")
+    idle_occupancy: Probability = Field(
+        description="Below this occupancy with no shortage cost, cut capacity."
+    )
 
 
 class BudgetRule(Strict):
     budget_dkk_per_1000_year: Number = Field(
         description="The decider's budget for beds and teams per 1,000 simulated patients a year."
     )
-    team_share: Probability = Field(description="Share of the budget spent on home-treatment teams.")
+    team_share: Probability = Field(
+        description="Share of the budget spent on home-treatment teams."
+    )
 
 
 class Organisations(Strict):
@@ -407,7 +436,10 @@ class Organisations(Strict):
         if v in ("fixed", "budget", "incentive"):
             return v
         if ":" not in v or not all(v.split(":", 1)):
-            raise ValueError(f"unknown decision rule {v!r}; expected fixed, budget, incentive or 'module:function'")
+            raise ValueError(
+                f"unknown decision rule {v!r}; expected fixed, budget, incentive or "
+                "'module:function'"
+            )
         return v
 
 

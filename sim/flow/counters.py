@@ -1,41 +1,15 @@
-"""What both engines count, per period × municipality × patient group.
+"""The kernel's counter columns, from the registry of measures (`sim.measures`).
 
 The index of each name in `COUNTERS` is its column in an engine's `counts` array of shape
 (period, municipality, group, counter). Unit-level time integrals go in `unit_occupancy`.
+The kernel compiles these indices in as constants; `sim.flow.cache` discards its compiled
+cache whenever they change.
 """
 
 from __future__ import annotations
 
-COUNTERS: tuple[str, ...] = (
-    "episodes",
-    "window_resolved",
-    "gp_contacts",
-    "gp_resolved",
-    "home_treatment_episodes",
-    "home_followups",
-    "ht_escalations",
-    "stepup_requests",
-    "stepup_blocked",
-    "sop_admissions",
-    "sop_stepdowns",
-    "sop_escalations",
-    "admissions",
-    "discharges",
-    "readmissions_30d",
-    "deaths",
-    "deaths_in_hospital",
-    "premature_discharges",
-    "delayed_discharges",
-    "hospital_bed_days",
-    "delayed_discharge_days",
-    "sop_bed_days",
-    "ht_days",
-    "sop_wait_days",
-    "sop_waits",
-    "admission_wait_days",
-    "entries",
-    "person_days",
-)
+from sim.measures import COUNTERS
+
 C = {name: i for i, name in enumerate(COUNTERS)}
 N_COUNTERS = len(COUNTERS)
 

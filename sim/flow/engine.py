@@ -23,8 +23,11 @@ def kernel_params(inputs: FlowInputs) -> kernel.KParams:
         ht_of_muni=un.ht_of_muni,
     )
     typed = {
-        k: (np.ascontiguousarray(v, dtype=np.int64 if v.dtype.kind in "iub" else np.float64)
-            if isinstance(v, np.ndarray) else (np.int64(v) if isinstance(v, int) else np.float64(v)))
+        k: (
+            np.ascontiguousarray(v, dtype=np.int64 if v.dtype.kind in "iub" else np.float64)
+            if isinstance(v, np.ndarray)
+            else (np.int64(v) if isinstance(v, int) else np.float64(v))
+        )
         for k, v in fields.items()
     }
     return kernel.make(kernel.KParams, kernel.PARAM_FIELDS, typed)
@@ -39,21 +42,25 @@ def kernel_settings(settings: PeriodSettings, n_units: int) -> kernel.KSettings:
     cap = np.zeros((3, n_units), dtype=np.int64)
     for row, values in enumerate((settings.hospital_beds, settings.sop_beds, settings.ht_slots)):
         cap[row, : len(values)] = values
-    return kernel.make(kernel.KSettings, kernel.SETTING_FIELDS, dict(
-        cap=cap,
-        sop_accept=np.asarray(settings.sop_accept, dtype=np.float64),
-        ht_duty_start=np.asarray(settings.ht_duty_start, dtype=np.float64),
-        ht_duty_hours=np.asarray(settings.ht_duty_hours, dtype=np.float64),
-        gp_access=np.asarray(settings.gp_access, dtype=np.float64),
-        package_conditions=np.int64(settings.package_conditions),
-        package_share=np.float64(settings.package_share),
-        window_days=np.float64(settings.window_days),
-        window_resolve=np.float64(settings.window_resolve),
-        package_hr=np.float64(settings.package_hr),
-        coverage=np.asarray(settings.coverage, dtype=np.float64),
-        sop_pool=np.asarray(settings.sop_pool, dtype=np.int64),
-        ht_pool=np.asarray(settings.ht_pool, dtype=np.int64),
-    ))
+    return kernel.make(
+        kernel.KSettings,
+        kernel.SETTING_FIELDS,
+        dict(
+            cap=cap,
+            sop_accept=np.asarray(settings.sop_accept, dtype=np.float64),
+            ht_duty_start=np.asarray(settings.ht_duty_start, dtype=np.float64),
+            ht_duty_hours=np.asarray(settings.ht_duty_hours, dtype=np.float64),
+            gp_access=np.asarray(settings.gp_access, dtype=np.float64),
+            package_conditions=np.int64(settings.package_conditions),
+            package_share=np.float64(settings.package_share),
+            window_days=np.float64(settings.window_days),
+            window_resolve=np.float64(settings.window_resolve),
+            package_hr=np.float64(settings.package_hr),
+            coverage=np.asarray(settings.coverage, dtype=np.float64),
+            sop_pool=np.asarray(settings.sop_pool, dtype=np.int64),
+            ht_pool=np.asarray(settings.ht_pool, dtype=np.int64),
+        ),
+    )
 
 
 #: Trace log rows kept (a traced patient has a few changes per year).
@@ -79,40 +86,79 @@ def new_state(inputs: FlowInputs, trace_ids: np.ndarray | None = None) -> dict[s
     loc = i64(kernel.UNBORN)
     loc[: c.size] = kernel.HOME
     heap = HEAP_PER_PATIENT * n + 4 * n_muni + 64
-    traced = np.zeros(0, dtype=np.int64) if trace_ids is None else np.asarray(trace_ids, dtype=np.int64)
+    traced = (
+        np.zeros(0, dtype=np.int64) if trace_ids is None else np.asarray(trace_ids, dtype=np.int64)
+    )
     if traced.size and (traced.min() < 0 or traced.max() >= n):
         raise ValueError(f"trace ids must be patient slots 0..{n - 1}")
     tr_last = np.zeros((traced.size, 2), dtype=np.int64)
     tr_last[:, 0] = loc[traced]
     return dict(
-        muni=fill(c.muni, np.int64), group=fill(c.group, np.int64), age0=fill(c.age0, np.float64),
-        frailty=fill(c.frailty, np.int64), cond=fill(c.conditions, np.int64),
-        pkg_u=fill(c.pkg_u, np.float64), risk=f64(),
-        loc=loc, unit=i64(-1), ver=i64(), dver=i64(), enrolled=i64(), mark=f64(), pmark=f64(),
-        delayed=i64(), delayed_since=f64(), premature=i64(), last_disc=f64(-1.0),
-        disc_period=i64(), disc_counted=i64(), excess_m=f64(), resp_until=f64(-1.0),
-        qprev=i64(-1), qnext=i64(-1), qsince=f64(), n_patients=np.array([c.size], dtype=np.int64),
-        t_episode=f64(np.inf), v_episode=i64(), t_death=f64(np.inf), v_death=i64(), t_age=f64(np.inf),
-        t_xdeath=f64(np.inf), horizon=np.zeros(1),
+        muni=fill(c.muni, np.int64),
+        group=fill(c.group, np.int64),
+        age0=fill(c.age0, np.float64),
+        frailty=fill(c.frailty, np.int64),
+        cond=fill(c.conditions, np.int64),
+        pkg_u=fill(c.pkg_u, np.float64),
+        risk=f64(),
+        loc=loc,
+        unit=i64(-1),
+        ver=i64(),
+        dver=i64(),
+        enrolled=i64(),
+        mark=f64(),
+        pmark=f64(),
+        delayed=i64(),
+        delayed_since=f64(),
+        premature=i64(),
+        last_disc=f64(-1.0),
+        disc_period=i64(),
+        disc_counted=i64(),
+        excess_m=f64(),
+        resp_until=f64(-1.0),
+        qprev=i64(-1),
+        qnext=i64(-1),
+        qsince=f64(),
+        n_patients=np.array([c.size], dtype=np.int64),
+        t_episode=f64(np.inf),
+        v_episode=i64(),
+        t_death=f64(np.inf),
+        v_death=i64(),
+        t_age=f64(np.inf),
+        t_xdeath=f64(np.inf),
+        horizon=np.zeros(1),
         occ=np.zeros((3, n_units), dtype=np.int64),
         qhead=np.full((3, n_units), -1, dtype=np.int64),
         qtail=np.full((3, n_units), -1, dtype=np.int64),
-        umark=np.zeros((3, n_units)), unit_occ=np.zeros((n_periods, 3, n_units)),
-        h_time=np.zeros(heap), h_seq=np.zeros(heap, dtype=np.int64),
-        h_kind=np.zeros(heap, dtype=np.int64), h_id=np.zeros(heap, dtype=np.int64),
-        h_ver=np.zeros(heap, dtype=np.int64), h_size=np.zeros(1, dtype=np.int64),
-        seq=np.zeros(1, dtype=np.int64), now=np.zeros(1),
+        umark=np.zeros((3, n_units)),
+        unit_occ=np.zeros((n_periods, 3, n_units)),
+        h_time=np.zeros(heap),
+        h_seq=np.zeros(heap, dtype=np.int64),
+        h_kind=np.zeros(heap, dtype=np.int64),
+        h_id=np.zeros(heap, dtype=np.int64),
+        h_ver=np.zeros(heap, dtype=np.int64),
+        h_size=np.zeros(1, dtype=np.int64),
+        seq=np.zeros(1, dtype=np.int64),
+        now=np.zeros(1),
         counts=np.zeros((n_periods, n_muni, N_GROUPS, N_COUNTERS)),
-        note=np.zeros(1, dtype=np.int64), tr_ids=traced, tr_last=tr_last,
-        tr_log=np.zeros((TRACE_ROWS if traced.size else 0, 8)), tr_n=np.zeros(1, dtype=np.int64),
+        note=np.zeros(1, dtype=np.int64),
+        tr_ids=traced,
+        tr_last=tr_last,
+        tr_log=np.zeros((TRACE_ROWS if traced.size else 0, 8)),
+        tr_n=np.zeros(1, dtype=np.int64),
     )
 
 
 class NumbaEngine:
     """The compiled patient flow of one replication, advanced one period at a time."""
 
-    def __init__(self, inputs: FlowInputs, rng: dict[str, np.random.Generator], check: bool = False,
-                 trace_ids: np.ndarray | None = None):
+    def __init__(
+        self,
+        inputs: FlowInputs,
+        rng: dict[str, np.random.Generator],
+        check: bool = False,
+        trace_ids: np.ndarray | None = None,
+    ):
         self.inputs = inputs
         self.rng = rng
         self.check = check
@@ -143,6 +189,14 @@ class NumbaEngine:
             self._started = True
         r = self.rng
         self.events += kernel.run_period(
-            self.state, self.params, ks, r["clock"], r["route"], r["stay"], r["entry"],
-            k, float(self.inputs.periods[k].end), self.check,
+            self.state,
+            self.params,
+            ks,
+            r["clock"],
+            r["route"],
+            r["stay"],
+            r["entry"],
+            k,
+            float(self.inputs.periods[k].end),
+            self.check,
         )

@@ -12,17 +12,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from sim.config.geography import Geography
 from sim.config.schema import AGE_BANDS, CONDITIONS, GROUPS, Scenario, StayDistribution
-from sim.geography import Geography
+from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR
+from sim.flow import kernel
 
 N_GROUPS = len(GROUPS)
 N_BANDS = len(AGE_BANDS)
-BAND_EDGES = np.array([65.0, 75.0, 85.0])  # ages where the band changes
-DAYS_PER_YEAR = 365.25
 DISTRIBUTIONS: dict[StayDistribution, int] = {"exponential": 0, "lognormal": 1, "gamma": 2}
-GROUP_OF_CONDITION = {c: GROUPS.index(c) for c in CONDITIONS}
-MULTIMORBID = GROUPS.index("multimorbid")
-OTHER = GROUPS.index("other")
+# the kernel's group rule numbers groups in this order
+assert GROUPS == (*CONDITIONS, "multimorbid", "other")
 
 
 @dataclass(frozen=True)
@@ -142,20 +141,14 @@ def _band_table(value: dict[str, float]) -> np.ndarray:
     return np.array([value[b] for b in AGE_BANDS], dtype=np.float64)
 
 
-def _group_table(value: dict[str, float]) -> np.ndarray:
+def group_table(value: dict[str, float]) -> np.ndarray:
     return np.array([value[g] for g in GROUPS], dtype=np.float64)
 
 
 def group_of(conditions: np.ndarray) -> np.ndarray:
-    """Patient group from a condition bitmask: the single condition, multimorbid or other."""
-    counts = np.zeros(conditions.shape, dtype=np.int64)
-    group = np.full(conditions.shape, OTHER, dtype=np.int64)
-    for bit, cond in enumerate(CONDITIONS):
-        has = (conditions >> bit) & 1 == 1
-        counts += has
-        group[has] = GROUP_OF_CONDITION[cond]
-    group[counts >= 2] = MULTIMORBID
-    return group
+    """Patient group from a condition bitmask, by the kernel's own rule."""
+    flat = np.ascontiguousarray(conditions, dtype=np.int64).ravel()
+    return kernel.groups_of(flat, len(CONDITIONS)).reshape(np.shape(conditions))
 
 
 def build_cohort(scenario: Scenario, geo: Geography, rng: np.random.Generator) -> Cohort:
@@ -167,7 +160,7 @@ def build_cohort(scenario: Scenario, geo: Geography, rng: np.random.Generator) -
     band = np.repeat(np.tile(np.arange(N_BANDS), geo.n), counts.ravel())
     muni = np.repeat(np.arange(geo.n), counts.sum(axis=1))
     n = band.size
-    low = np.array([50.0, 65.0, 75.0, 85.0])[band]
+    low = np.array([50.0, *AGE_BAND_EDGES])[band]
     width = np.array([15.0, 10.0, 10.0, 0.0])[band]
     age0 = low + width * rng.random(n)
     old = band == 3
@@ -212,19 +205,19 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
         hr_followup=ep.post_discharge.hr_home_followup.value,
         death_rate=_band_table(mo.background_per_year.value) / DAYS_PER_YEAR,
         death_frailty_hr=frail(mo.frailty_hr),
-        death_in_hospital=_group_table(mo.in_hospital.value),
+        death_in_hospital=group_table(mo.in_hospital.value),
         excess_deaths=mo.post_discharge_excess.value,
         excess_death_decay=mo.post_discharge_decay_days.value,
-        gp_resolve=_group_table(tr.gp_resolve.value),
-        ht_suitable=_group_table(tr.home_treatment_suitable.value),
-        stepup_suitable=_group_table(tr.stepup_suitable.value),
-        los_mean=_group_table(st.hospital.los_mean_days.value),
+        gp_resolve=group_table(tr.gp_resolve.value),
+        ht_suitable=group_table(tr.home_treatment_suitable.value),
+        stepup_suitable=group_table(tr.stepup_suitable.value),
+        los_mean=group_table(st.hospital.los_mean_days.value),
         los_dist=DISTRIBUTIONS[st.hospital.los.distribution],
         los_cv=st.hospital.los.cv.value,
         pressure_threshold=st.hospital.pressure_threshold.value,
         pressure_factor=st.hospital.pressure_los_factor.value,
-        stepdown=_group_table(st.hospital.stepdown.value),
-        followup=_group_table(st.hospital.home_followup.value),
+        stepdown=group_table(st.hospital.stepdown.value),
+        followup=group_table(st.hospital.home_followup.value),
         sop_stepup_mean=st.sop.stepup_mean_days.value,
         sop_stepdown_mean=st.sop.stepdown_mean_days.value,
         sop_dist=DISTRIBUTIONS[st.sop.stay.distribution],
@@ -236,7 +229,11 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
         entry_rate=pop.entry_per_1000_per_year.value / 1000.0 * cohort_size / DAYS_PER_YEAR,
         entry_conditions=np.array([pop.prevalence[c].value["65-74"] for c in CONDITIONS]),
         entry_frailty=np.array(
-            [1.0 - entry_frailty_medium - entry_frailty_high, entry_frailty_medium, entry_frailty_high]
+            [
+                1.0 - entry_frailty_medium - entry_frailty_high,
+                entry_frailty_medium,
+                entry_frailty_high,
+            ]
         ),
     )
 
@@ -245,8 +242,12 @@ def build_units(geo: Geography) -> Units:
     """One hospital per council; intermediate-care beds and teams per municipality."""
     muni = np.arange(geo.n, dtype=np.int64)
     return Units(
-        hosp_of_muni=geo.council_of.copy(), sop_of_muni=muni, ht_of_muni=muni.copy(),
-        hospital_names=tuple(geo.councils), sop_names=geo.municipalities, ht_names=geo.municipalities,
+        hosp_of_muni=geo.council_of.copy(),
+        sop_of_muni=muni,
+        ht_of_muni=muni.copy(),
+        hospital_names=tuple(geo.councils),
+        sop_names=geo.municipalities,
+        ht_names=geo.municipalities,
     )
 
 
@@ -255,7 +256,9 @@ def unit_capacity(per_1000: np.ndarray, cohort_per_unit: np.ndarray) -> np.ndarr
     return np.rint(per_1000 / 1000.0 * cohort_per_unit).astype(np.int64)
 
 
-def rates_with_overrides(default: float, override: dict[str, float], geo: Geography, unit_names: tuple[str, ...]) -> np.ndarray:
+def rates_with_overrides(
+    default: float, override: dict[str, float], geo: Geography, unit_names: tuple[str, ...]
+) -> np.ndarray:
     """Rate per unit; an override may name the unit or, for municipal units, its council."""
     rates = np.full(len(unit_names), default, dtype=np.float64)
     for i, name in enumerate(unit_names):
@@ -268,67 +271,6 @@ def rates_with_overrides(default: float, override: dict[str, float], geo: Geogra
 
 def cohort_per_unit(unit_of_muni: np.ndarray, cohort: Cohort, n_units: int) -> np.ndarray:
     return np.bincount(unit_of_muni[cohort.muni], minlength=n_units).astype(np.float64)
-
-
-def lever_on(scenario: Scenario, lever: str, date: dt.date) -> bool:
-    """A lever acts when it is switched on and the date has reached the reform date."""
-    return bool(getattr(scenario.regime.levers, lever)) and date >= scenario.regime.reform_date
-
-
-def pools(kind: str, geo: Geography) -> np.ndarray:
-    if kind == "council":
-        return geo.council_of.copy()
-    if kind == "region":
-        return geo.region_reform_of.copy()
-    return np.arange(geo.n, dtype=np.int64)
-
-
-def build_period_settings(scenario: Scenario, inputs: FlowInputs, period: Period) -> PeriodSettings:
-    """Settings as configured (the `fixed` decision rule) for one period, levers applied."""
-    st, rv, units, geo, cohort = scenario.settings, scenario.regime.reform, inputs.units, inputs.geography, inputs.cohort
-    on = lambda lever: lever_on(scenario, lever, period.first_date)  # noqa: E731
-    payment = rv.user_payment_dkk_per_day.value if on("no_user_payment") else st.sop.user_payment_dkk_per_day.value
-    accept = max(0.0, 1.0 - st.sop.decline_per_100_dkk.value * payment / 100.0)
-    packages = rv.packages if on("chronic_packages") else st.gp.packages
-    active = 0
-    for bit, cond in enumerate(CONDITIONS):
-        start = packages.start.get(cond)
-        if start is not None and start <= period.first_date:
-            active |= 1 << bit
-    window = rv.window_hours.value if on("responsibility_96h") else st.responsibility.window_hours.value
-    coverage = rv.coverage.value if on("responsibility_96h") else st.responsibility.coverage.value
-    duty = rv.team_duty_hours.value if on("teams_24_7") else st.home_treatment.on_duty_hours.value
-    slots = rv.team_slots_per_1000.value if on("teams_24_7") else st.home_treatment.slots_per_1000.value
-    bed_pool = rv.bed_pooling if on("regional_beds") else "none"
-    sop_pool = rv.free_choice_pooling if on("free_choice") and rv.free_choice_pooling != "none" else bed_pool
-    gp_access = np.minimum(
-        1.0,
-        geo.gp_capacity_per_100k * st.gp.capacity_factor.value / scenario.triage.gp_need_per_100k.value,
-    )
-    n_h = len(units.hospital_names)
-    per_muni = cohort_per_unit(units.sop_of_muni, cohort, geo.n)
-    return PeriodSettings(
-        hospital_beds=unit_capacity(
-            rates_with_overrides(st.hospital.beds_per_1000.value, st.hospital.beds_override, geo, units.hospital_names),
-            cohort_per_unit(units.hosp_of_muni, cohort, n_h),
-        ),
-        sop_beds=unit_capacity(
-            rates_with_overrides(st.sop.beds_per_1000.value, st.sop.beds_override, geo, units.sop_names), per_muni
-        ),
-        ht_slots=unit_capacity(np.full(geo.n, slots), per_muni),
-        sop_accept=np.full(geo.n, accept),
-        ht_duty_start=np.full(geo.n, st.home_treatment.duty_start_hour),
-        ht_duty_hours=np.full(geo.n, duty),
-        gp_access=gp_access,
-        package_conditions=active,
-        package_share=min(1.0, packages.capacity_per_1000.value / 1000.0),
-        package_hr=packages.episode_hr.value,
-        window_days=window / 24.0,
-        window_resolve=st.responsibility.resolve.value,
-        coverage=_group_table(coverage),
-        sop_pool=pools(sop_pool, geo),
-        ht_pool=pools(bed_pool, geo),
-    )
 
 
 def _period_starts(start: dt.date, end: dt.date, period: str) -> list[dt.date]:
@@ -359,14 +301,24 @@ def build_periods(scenario: Scenario) -> tuple[Period, ...]:
     starts = _period_starts(sim.start, sim.end, sim.period)
     for i, d in enumerate(starts):
         nxt = starts[i + 1] if i + 1 < len(starts) else sim.end
-        out.append(Period(period_label(d, sim.period), float((d - day0).days), float((nxt - day0).days), True, d))
+        out.append(
+            Period(
+                period_label(d, sim.period),
+                float((d - day0).days),
+                float((nxt - day0).days),
+                True,
+                d,
+            )
+        )
     if sim.readmission_followup_days:
         t_end = float((sim.end - day0).days)
         out.append(Period("followup", t_end, t_end + sim.readmission_followup_days, False, sim.end))
     return tuple(out)
 
 
-def build_inputs(scenario: Scenario, geo: Geography, population_rng: np.random.Generator) -> FlowInputs:
+def build_inputs(
+    scenario: Scenario, geo: Geography, population_rng: np.random.Generator
+) -> FlowInputs:
     """Everything fixed for one replication; the cohort comes from its own random stream."""
     if scenario.geography.municipalities:
         geo = geo.subset(scenario.geography.municipalities)

@@ -18,6 +18,8 @@ import numpy as np
 from numba import njit, types
 from numba.experimental import structref
 
+from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR, READMISSION_DAYS
+from sim.flow import cache as _cache
 from sim.flow import counters as K
 
 # locations
@@ -33,49 +35,127 @@ NOTE_NONE, NOTE_WINDOW, NOTE_GP = 0, 1, 2
 # columns of the trace log
 TR_TIME, TR_PATIENT, TR_EVENT, TR_FROM, TR_TO, TR_UNIT, TR_DELAYED, TR_NOTE = range(8)
 
-DAYS_PER_YEAR = 365.25
-READMISSION_DAYS = 30.0
 INF = np.inf
 
 # Three structures cross into the kernel. They are numba StructRefs, passed as one
 # pointer: namedtuples of ~40 arrays were copied, with a reference count per array, on
 # every helper call, which made the kernel ~100x slower (benchmarks/README.md).
 STATE_FIELDS = (
-        # patients
-        "muni", "group", "age0", "frailty", "cond", "pkg_u", "risk",
-        "loc", "unit", "ver", "dver", "enrolled", "mark", "pmark",
-        "delayed", "delayed_since", "premature", "last_disc", "disc_period", "disc_counted",
-        "excess_m", "resp_until", "qprev", "qnext", "qsince", "n_patients",
-        # clocks beyond the current period wait here, not in the heap (see defer)
-        "t_episode", "v_episode", "t_death", "v_death", "t_age", "t_xdeath", "horizon",
-        # units
-        "occ", "qhead", "qtail", "umark", "unit_occ",
-        # heap
-        "h_time", "h_seq", "h_kind", "h_id", "h_ver", "h_size", "seq", "now",
-        # output
-        "counts",
-        # teaching trace (sektorsim trace): traced patients, their last seen state, the log
-        "note", "tr_ids", "tr_last", "tr_log", "tr_n",
-    )
+    # patients
+    "muni",
+    "group",
+    "age0",
+    "frailty",
+    "cond",
+    "pkg_u",
+    "risk",
+    "loc",
+    "unit",
+    "ver",
+    "dver",
+    "enrolled",
+    "mark",
+    "pmark",
+    "delayed",
+    "delayed_since",
+    "premature",
+    "last_disc",
+    "disc_period",
+    "disc_counted",
+    "excess_m",
+    "resp_until",
+    "qprev",
+    "qnext",
+    "qsince",
+    "n_patients",
+    # clocks beyond the current period wait here, not in the heap (see defer)
+    "t_episode",
+    "v_episode",
+    "t_death",
+    "v_death",
+    "t_age",
+    "t_xdeath",
+    "horizon",
+    # units
+    "occ",
+    "qhead",
+    "qtail",
+    "umark",
+    "unit_occ",
+    # heap
+    "h_time",
+    "h_seq",
+    "h_kind",
+    "h_id",
+    "h_ver",
+    "h_size",
+    "seq",
+    "now",
+    # output
+    "counts",
+    # teaching trace (sektorsim trace): traced patients, their last seen state, the log
+    "note",
+    "tr_ids",
+    "tr_last",
+    "tr_log",
+    "tr_n",
+)
 
 PARAM_FIELDS = (
-        "episode_rate", "condition_hr", "episode_frailty_hr",
-        "excess_episodes", "excess_decay", "hr_premature", "hr_stepdown", "hr_followup",
-        "death_rate", "death_frailty_hr", "death_in_hospital", "excess_deaths", "excess_death_decay",
-        "gp_resolve", "ht_suitable", "stepup_suitable",
-        "los_mean", "los_dist", "los_cv", "pressure_threshold", "pressure_factor",
-        "stepdown", "followup",
-        "sop_stepup_mean", "sop_stepdown_mean", "sop_dist", "sop_cv", "sop_escalation",
-        "ht_mean", "ht_followup_mean", "ht_escalation",
-        "entry_rate", "entry_conditions", "entry_frailty",
-        "hosp_of_muni", "sop_of_muni", "ht_of_muni",
-    )
+    "episode_rate",
+    "condition_hr",
+    "episode_frailty_hr",
+    "excess_episodes",
+    "excess_decay",
+    "hr_premature",
+    "hr_stepdown",
+    "hr_followup",
+    "death_rate",
+    "death_frailty_hr",
+    "death_in_hospital",
+    "excess_deaths",
+    "excess_death_decay",
+    "gp_resolve",
+    "ht_suitable",
+    "stepup_suitable",
+    "los_mean",
+    "los_dist",
+    "los_cv",
+    "pressure_threshold",
+    "pressure_factor",
+    "stepdown",
+    "followup",
+    "sop_stepup_mean",
+    "sop_stepdown_mean",
+    "sop_dist",
+    "sop_cv",
+    "sop_escalation",
+    "ht_mean",
+    "ht_followup_mean",
+    "ht_escalation",
+    "entry_rate",
+    "entry_conditions",
+    "entry_frailty",
+    "hosp_of_muni",
+    "sop_of_muni",
+    "ht_of_muni",
+)
 
 SETTING_FIELDS = (
-        "cap", "sop_accept", "ht_duty_start", "ht_duty_hours", "gp_access",
-        "package_conditions", "package_share", "package_hr", "window_days", "window_resolve", "coverage",
-        "sop_pool", "ht_pool",
-    )
+    "cap",
+    "sop_accept",
+    "ht_duty_start",
+    "ht_duty_hours",
+    "gp_access",
+    "package_conditions",
+    "package_share",
+    "package_hr",
+    "window_days",
+    "window_resolve",
+    "coverage",
+    "sop_pool",
+    "ht_pool",
+)
 
 
 @structref.register
@@ -196,7 +276,9 @@ def pop(st):
         child = 2 * i + 1
         if child >= n:
             break
-        if child + 1 < n and _before(st.h_time[child + 1], st.h_seq[child + 1], st.h_time[child], st.h_seq[child]):
+        if child + 1 < n and _before(
+            st.h_time[child + 1], st.h_seq[child + 1], st.h_time[child], st.h_seq[child]
+        ):
             child += 1
         if _before(st.h_time[child], st.h_seq[child], t, seq):
             _move(st, i, child)
@@ -274,19 +356,16 @@ def draw_excess(rng, t, d, mass, tau):
 def age_band(age):
     age += 1e-9  # an entrant aged exactly 65 must not round into the band below
     band = 0
-    if age >= 65.0:
-        band = 1
-    if age >= 75.0:
-        band = 2
-    if age >= 85.0:
-        band = 3
+    for edge in AGE_BAND_EDGES:
+        if age >= edge:
+            band += 1
     return band
 
 
 @njit(cache=True)
 def next_band_time(st, p, t):
     """Time of the next age-band edge strictly after t (compared in days, not years)."""
-    for edge in (65.0, 75.0, 85.0):
+    for edge in AGE_BAND_EDGES:
         t_edge = (edge - st.age0[p]) * DAYS_PER_YEAR
         if t_edge > t + 1e-6:
             return t_edge
@@ -664,7 +743,8 @@ def risk_factor(P, cond, frailty):
 
 @njit(cache=True)
 def group_from_conditions(cond, n_conditions):
-    """Same rule as inputs.group_of: single condition, multimorbid (index n_conditions), other."""
+    """Patient group from a condition bitmask: the single condition, multimorbid (index
+    n_conditions) or other (n_conditions + 1), the order of `sim.config.schema.GROUPS`."""
     n = 0
     g = n_conditions + 1
     for bit in range(n_conditions):
@@ -674,6 +754,15 @@ def group_from_conditions(cond, n_conditions):
     if n >= 2:
         g = n_conditions
     return g
+
+
+@njit(cache=True)
+def groups_of(conds, n_conditions):
+    """group_from_conditions over an array: the one rule for the inputs and the engines."""
+    out = np.empty(conds.size, np.int64)
+    for i in range(conds.size):
+        out[i] = group_from_conditions(conds[i], n_conditions)
+    return out
 
 
 @njit(cache=True)
@@ -703,7 +792,7 @@ def on_entry(st, P, S, m, t, k, clock, entry):
     st.cond[p] = cond
     st.group[p] = group_from_conditions(cond, P.entry_conditions.size)
     st.frailty[p] = frailty
-    st.age0[p] = 65.0 - t / DAYS_PER_YEAR
+    st.age0[p] = AGE_BAND_EDGES[0] - t / DAYS_PER_YEAR
     st.pkg_u[p] = entry.random()
     st.risk[p] = risk_factor(P, cond, frailty)
     st.enrolled[p] = enrol(st, P, S, p)
@@ -874,3 +963,16 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
     st.now[0] = t_end
     close_period(st, t_end, k)
     return events
+
+
+def _discard_stale_cache() -> None:
+    """Compile-time constants from other modules are not in numba's cache key (see cache)."""
+    import sim.constants
+    import sim.flow.counters
+    import sim.measures
+
+    print_ = _cache.fingerprint((sim.constants, sim.flow.counters, sim.measures))
+    _cache.discard_if_stale(_cache.cache_directory(run_period), "kernel", print_)
+
+
+_discard_stale_cache()

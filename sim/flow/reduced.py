@@ -22,9 +22,16 @@ def periods(first: float, length: float, count: int) -> tuple[Period, ...]:
     return tuple(out)
 
 
-def single_queue_model(n_patients: int, arrival_rate: float, mean_stay: float, stay_dist: int = 0,
-                       warmup: float = 200.0, length: float = 1000.0, count: int = 20,
-                       route_to_stepup: bool = False) -> FlowInputs:
+def single_queue_model(
+    n_patients: int,
+    arrival_rate: float,
+    mean_stay: float,
+    stay_dist: int = 0,
+    warmup: float = 200.0,
+    length: float = 1000.0,
+    count: int = 20,
+    route_to_stepup: bool = False,
+) -> FlowInputs:
     """Every episode goes to one unit: no GP, no home treatment, no deaths, no entries,
     no post-discharge effects; episodes are Poisson with total rate `arrival_rate`/day
     (n_patients is large, so the few patients away from home barely thin the stream)."""
@@ -32,28 +39,57 @@ def single_queue_model(n_patients: int, arrival_rate: float, mean_stay: float, s
     rng = np.random.default_rng(1)
     cond = np.zeros(n_patients, dtype=np.int64)
     cohort = Cohort(
-        muni=np.zeros(n_patients, np.int64), group=group_of(cond), age0=rng.uniform(66, 90, n_patients),
-        frailty=np.zeros(n_patients, np.int64), conditions=cond, male=np.zeros(n_patients, bool),
+        muni=np.zeros(n_patients, np.int64),
+        group=group_of(cond),
+        age0=rng.uniform(66, 90, n_patients),
+        frailty=np.zeros(n_patients, np.int64),
+        conditions=cond,
+        male=np.zeros(n_patients, bool),
         pkg_u=np.ones(n_patients),
     )
     zero_g, one_g = np.zeros(N_GROUPS), np.ones(N_GROUPS)
     params = dataclasses.replace(
         base.params,
-        episode_rate=np.full(N_BANDS, arrival_rate / n_patients), condition_hr=np.ones(4),
-        episode_frailty_hr=np.ones(3), excess_episodes=0.0, death_rate=np.zeros(N_BANDS),
-        death_in_hospital=zero_g, excess_deaths=0.0, gp_resolve=zero_g, ht_suitable=zero_g,
-        stepup_suitable=one_g if route_to_stepup else zero_g, los_mean=np.full(N_GROUPS, mean_stay),
-        los_dist=stay_dist, los_cv=1.0, pressure_threshold=10.0, stepdown=zero_g, followup=zero_g,
-        sop_stepup_mean=mean_stay, sop_dist=stay_dist, sop_cv=0.5, sop_escalation=0.0,
+        episode_rate=np.full(N_BANDS, arrival_rate / n_patients),
+        condition_hr=np.ones(4),
+        episode_frailty_hr=np.ones(3),
+        excess_episodes=0.0,
+        death_rate=np.zeros(N_BANDS),
+        death_in_hospital=zero_g,
+        excess_deaths=0.0,
+        gp_resolve=zero_g,
+        ht_suitable=zero_g,
+        stepup_suitable=one_g if route_to_stepup else zero_g,
+        los_mean=np.full(N_GROUPS, mean_stay),
+        los_dist=stay_dist,
+        los_cv=1.0,
+        pressure_threshold=10.0,
+        stepdown=zero_g,
+        followup=zero_g,
+        sop_stepup_mean=mean_stay,
+        sop_dist=stay_dist,
+        sop_cv=0.5,
+        sop_escalation=0.0,
         entry_rate=np.zeros(1),
     )
-    return dataclasses.replace(base, cohort=cohort, params=params, periods=periods(warmup, length, count),
-                               max_patients=n_patients + 64)
+    return dataclasses.replace(
+        base,
+        cohort=cohort,
+        params=params,
+        periods=periods(warmup, length, count),
+        max_patients=n_patients + 64,
+    )
 
 
 def queue_settings(hospital_beds: int, sop_beds: int = 0):
     return dataclasses.replace(
-        tiny_settings(), hospital_beds=np.array([hospital_beds]), sop_beds=np.array([sop_beds]),
-        ht_slots=np.array([0]), sop_accept=np.array([1.0]), gp_access=np.array([0.0]),
-        package_conditions=0, window_resolve=0.0, coverage=np.zeros(N_GROUPS),
+        tiny_settings(),
+        hospital_beds=np.array([hospital_beds]),
+        sop_beds=np.array([sop_beds]),
+        ht_slots=np.array([0]),
+        sop_accept=np.array([1.0]),
+        gp_access=np.array([0.0]),
+        package_conditions=0,
+        window_resolve=0.0,
+        coverage=np.zeros(N_GROUPS),
     )

@@ -5,7 +5,7 @@ agent receives its area's counts and costs; the regime's money flows are settled
 the agents' ledgers; the agents that run intermediate-care beds and teams (municipalities
 today, health councils once `regional_beds` acts) decide next period's capacity by the
 configured rule. Under split responsibility a municipality sees only its own costs;
-under the reform the council also pays the hospital bed-days (MODEL.md section 7).
+under the reform the council also pays the hospital bed-days (docs/model.md section 7).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import numpy as np
 import polars as pl
 
 from sim.config.schema import Scenario
-from sim.costs import PAYERS, money_flows
-from sim.flow.counters import COUNTERS, C
-from sim.flow.inputs import FlowInputs, PeriodSettings, build_period_settings, cohort_per_unit, lever_on, unit_capacity
+from sim.flow.counters import C
+from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit, unit_capacity
+from sim.measures import COUNTERS
 from sim.org.rules import Decision, Observation, Rule
+from sim.regime.costs import PAYERS, money_flows
+from sim.regime.levers import build_period_settings, lever_on
 
 
 class Organisation(mesa.Agent):
@@ -68,7 +70,9 @@ class Region(Organisation):
 class HealthSystem(mesa.Model):
     """One scenario × replication: the flow engine plus the organisations."""
 
-    def __init__(self, scenario: Scenario, inputs: FlowInputs, engine, rule: Rule, rng: np.random.Generator):
+    def __init__(
+        self, scenario: Scenario, inputs: FlowInputs, engine, rule: Rule, rng: np.random.Generator
+    ):
         super().__init__(rng=rng)
         self.scenario, self.inputs, self.engine, self.rule = scenario, inputs, engine, rule
         self.applied: list[PeriodSettings] = []  # the settings each period ran with
@@ -90,23 +94,34 @@ class HealthSystem(mesa.Model):
         self.ht_rate: np.ndarray | None = None
         self.datacollector = mesa.DataCollector(
             agent_reporters={
-                "agent_type": "kind", "agent": "name", "decides": "decides",
-                "sop_beds_per_1000": "sop_beds_per_1000", "ht_slots_per_1000": "ht_slots_per_1000",
-                "net_cost_dkk": "net_cost_dkk", "shortage_cost_dkk": "shortage_cost_dkk", "decision": "decision",
+                "agent_type": "kind",
+                "agent": "name",
+                "decides": "decides",
+                "sop_beds_per_1000": "sop_beds_per_1000",
+                "ht_slots_per_1000": "ht_slots_per_1000",
+                "net_cost_dkk": "net_cost_dkk",
+                "shortage_cost_dkk": "shortage_cost_dkk",
+                "decision": "decision",
             }
         )
 
     # ------------------------------------------------------------------ settings
     def deciders(self) -> mesa.agent.AgentSet:
         period = self.inputs.periods[self.k]
-        kind = HealthCouncil if lever_on(self.scenario, "regional_beds", period.first_date) else Municipality
+        kind = (
+            HealthCouncil
+            if lever_on(self.scenario, "regional_beds", period.first_date)
+            else Municipality
+        )
         return self.agents_by_type[kind]
 
     def settings(self) -> PeriodSettings:
         """The configured settings of this period, with the capacities the deciders chose."""
         configured = build_period_settings(self.scenario, self.inputs, self.inputs.periods[self.k])
         if self.sop_rate is not None:
-            configured = configured.with_(sop_beds=unit_capacity(self.sop_rate, self.cohort_by_muni))
+            configured = configured.with_(
+                sop_beds=unit_capacity(self.sop_rate, self.cohort_by_muni)
+            )
         if self.ht_rate is not None:
             configured = configured.with_(ht_slots=unit_capacity(self.ht_rate, self.cohort_by_muni))
         return configured
@@ -115,7 +130,7 @@ class HealthSystem(mesa.Model):
         """Let the model be garbage-collected: Mesa 3.3's `Agent._ids` holds every model
         that created an agent, for the life of the process (mesa issue #3179, fixed
         upstream by #3180), so each national replication leaked ~0.5 GB in a worker.
-        The model still sits in reference cycles: see sim.runner.read_and_release."""
+        The model still sits in reference cycles: see sim.run.runner.read_and_release."""
         for agent in list(self.agents):
             agent.remove()
         getattr(mesa.Agent, "_ids", {}).pop(self, None)
@@ -138,8 +153,14 @@ class HealthSystem(mesa.Model):
         flows = money_flows(self.scenario, self.inputs.periods[self.k])
         out = {}
         for payer in PAYERS:
-            terms = [f.amount for f in flows if f.payer == payer] + [-f.amount for f in flows if f.payee == payer]
-            out[payer] = frame.select(pl.sum_horizontal(terms)).to_series().to_numpy() if terms else np.zeros(len(counts))
+            terms = [f.amount for f in flows if f.payer == payer] + [
+                -f.amount for f in flows if f.payee == payer
+            ]
+            out[payer] = (
+                frame.select(pl.sum_horizontal(terms)).to_series().to_numpy()
+                if terms
+                else np.zeros(len(counts))
+            )
         return out
 
     def own_costs(self, agent: Organisation) -> tuple[float, float]:
@@ -147,7 +168,11 @@ class HealthSystem(mesa.Model):
         c = self.scenario.costs
         period = self.inputs.periods[self.k]
         if isinstance(agent, Municipality):
-            kmf = 0.0 if lever_on(self.scenario, "no_kmf", period.first_date) else c.kmf_per_admission_dkk.value
+            kmf = (
+                0.0
+                if lever_on(self.scenario, "no_kmf", period.first_date)
+                else c.kmf_per_admission_dkk.value
+            )
             return c.delayed_discharge_day_dkk.value, kmf
         stay = agent.observed[C["hospital_bed_days"]] / max(agent.observed[C["discharges"]], 1.0)
         return c.hospital_bed_day_dkk.value, c.hospital_bed_day_dkk.value * stay
@@ -158,29 +183,43 @@ class HealthSystem(mesa.Model):
         occupancy = self.engine.unit_occupancy[self.k, 1, : len(settings.sop_beds)] / days
         for agent in self.agents:
             agent.decides = False
-            agent.sop_beds_per_1000 = float(settings.sop_beds[agent.members].sum() / max(agent.patients, 1) * 1000)
-            agent.ht_slots_per_1000 = float(settings.ht_slots[agent.members].sum() / max(agent.patients, 1) * 1000)
+            agent.sop_beds_per_1000 = float(
+                settings.sop_beds[agent.members].sum() / max(agent.patients, 1) * 1000
+            )
+            agent.ht_slots_per_1000 = float(
+                settings.ht_slots[agent.members].sum() / max(agent.patients, 1) * 1000
+            )
         rv = self.scenario.regime.reform
         for agent in self.deciders():
             agent.decides = True
             per_delay, per_block = self.own_costs(agent)
             beds = settings.sop_beds[agent.members].sum()
             budget = self.scenario.organisations.budget.budget_dkk_per_1000_year.value
-            if agent.kind == "council" and lever_on(self.scenario, "investment_engine", period.first_date):
+            if agent.kind == "council" and lever_on(
+                self.scenario, "investment_engine", period.first_date
+            ):
                 budget += rv.investment_dkk_per_1000_year.value
             obs = Observation(
-                period_days=days, patients=agent.patients,
-                sop_beds_per_1000=agent.sop_beds_per_1000, ht_slots_per_1000=agent.ht_slots_per_1000,
+                period_days=days,
+                patients=agent.patients,
+                sop_beds_per_1000=agent.sop_beds_per_1000,
+                ht_slots_per_1000=agent.ht_slots_per_1000,
                 sop_occupancy=float(occupancy[agent.members].sum() / beds) if beds else 1.0,
                 delayed_discharge_days=float(agent.observed[C["delayed_discharge_days"]]),
                 stepup_blocked=float(agent.observed[C["stepup_blocked"]]),
-                mean_stay_days=float(agent.observed[C["hospital_bed_days"]] / max(agent.observed[C["discharges"]], 1.0)),
-                cost_per_delayed_day=per_delay, cost_per_blocked_stepup=per_block,
+                mean_stay_days=float(
+                    agent.observed[C["hospital_bed_days"]]
+                    / max(agent.observed[C["discharges"]], 1.0)
+                ),
+                cost_per_delayed_day=per_delay,
+                cost_per_blocked_stepup=per_block,
                 sop_bed_day_dkk=self.scenario.costs.sop_bed_day_dkk.value,
                 ht_day_dkk=self.scenario.costs.home_treatment_day_dkk.value,
                 budget_dkk_per_1000_year=budget,
             )
-            agent.shortage_cost_dkk = obs.delayed_discharge_days * per_delay + obs.stepup_blocked * per_block
+            agent.shortage_cost_dkk = (
+                obs.delayed_discharge_days * per_delay + obs.stepup_blocked * per_block
+            )
             decision: Decision = self.rule(agent, obs, self.scenario)
             if decision.sop_beds_per_1000 is not None:
                 if self.sop_rate is None:
@@ -197,11 +236,20 @@ class HealthSystem(mesa.Model):
         df = pl.from_pandas(self.datacollector.get_agent_vars_dataframe().reset_index())
         labels = [p.label for p in self.inputs.periods]
         return df.select(
-            pl.lit(scenario).alias("scenario"), pl.lit(draw, dtype=pl.Int64).alias("draw"),
+            pl.lit(scenario).alias("scenario"),
+            pl.lit(draw, dtype=pl.Int64).alias("draw"),
             pl.lit(replication, dtype=pl.Int64).alias("replication"),
-            pl.col("Step").map_elements(lambda s: labels[s - 1], return_dtype=pl.String).alias("period"),
-            "agent_type", "agent", "decides", "sop_beds_per_1000", "ht_slots_per_1000",
-            "net_cost_dkk", "shortage_cost_dkk", "decision",
+            pl.col("Step")
+            .map_elements(lambda s: labels[s - 1], return_dtype=pl.String)
+            .alias("period"),
+            "agent_type",
+            "agent",
+            "decides",
+            "sop_beds_per_1000",
+            "ht_slots_per_1000",
+            "net_cost_dkk",
+            "shortage_cost_dkk",
+            "decision",
         )
 
 

@@ -12,8 +12,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.config.loader import ConfigError, Problem
 from sim.config.schema import Scenario
+from sim.errors import ConfigError, Problem
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,19 @@ def incentive(agent: object, obs: Observation, scenario: Scenario) -> Decision:
     """
     r = scenario.organisations.incentive
     step = r.step_per_1000.value
-    shortage = obs.delayed_discharge_days * obs.cost_per_delayed_day + obs.stepup_blocked * obs.cost_per_blocked_stepup
+    shortage = (
+        obs.delayed_discharge_days * obs.cost_per_delayed_day
+        + obs.stepup_blocked * obs.cost_per_blocked_stepup
+    )
     extra_cost = step * obs.patients / 1000.0 * obs.period_days * obs.sop_bed_day_dkk
     beds = obs.sop_beds_per_1000
     if shortage > 0 and shortage >= extra_cost:
         beds += step
     elif shortage == 0 and obs.sop_occupancy < r.idle_occupancy.value:
         beds -= step
-    return Decision(sop_beds_per_1000=min(max(beds, r.min_beds_per_1000.value), r.max_beds_per_1000.value))
+    return Decision(
+        sop_beds_per_1000=min(max(beds, r.min_beds_per_1000.value), r.max_beds_per_1000.value)
+    )
 
 
 BUILTIN: dict[str, Rule] = {"fixed": fixed, "budget": budget, "incentive": incentive}
@@ -91,9 +96,13 @@ def resolve_rule(name: str, file: str | None = None, line: int | None = None) ->
     try:
         fn = getattr(importlib.import_module(module), attr)
     except ImportError as e:
-        raise ConfigError([Problem(file, line, field, f"cannot import module {module!r} for rule {name!r}: {e}")]) from None
+        raise ConfigError(
+            [Problem(file, line, field, f"cannot import module {module!r} for rule {name!r}: {e}")]
+        ) from None
     except AttributeError:
-        raise ConfigError([Problem(file, line, field, f"module {module!r} has no function {attr!r}")]) from None
+        raise ConfigError(
+            [Problem(file, line, field, f"module {module!r} has no function {attr!r}")]
+        ) from None
     if not callable(fn):
         raise ConfigError([Problem(file, line, field, f"{name!r} is not callable")])
     return fn

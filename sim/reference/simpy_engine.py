@@ -22,10 +22,10 @@ from collections import deque
 import numpy as np
 import simpy
 
+from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR, READMISSION_DAYS
 from sim.flow import counters as K
-from sim.flow.inputs import BAND_EDGES, DAYS_PER_YEAR, N_GROUPS, FlowInputs, PeriodSettings, group_of
+from sim.flow.inputs import N_GROUPS, FlowInputs, PeriodSettings, group_of
 
-READMISSION_DAYS = 30.0
 HOSPITAL, SOP, HT = 0, 1, 2
 
 
@@ -41,7 +41,9 @@ class Pool:
 
     def _integrate(self) -> None:
         now = self.engine.env.now
-        self.engine.unit_occupancy[self.engine.k, self.kind, self.index] += self.used * (now - self.last)
+        self.engine.unit_occupancy[self.engine.k, self.kind, self.index] += self.used * (
+            now - self.last
+        )
         self.last = now
 
     def has_room(self) -> bool:
@@ -62,9 +64,30 @@ class Pool:
 class Patient:
     """Attributes of one patient and where they are."""
 
-    __slots__ = ("id", "muni", "group", "age0", "frailty", "cond", "pkg_u", "risk", "enrolled", "place",
-                 "pool", "since", "alive_since", "delayed_since", "premature", "last_discharge",
-                 "discharge_period", "discharge_counted", "excess", "resp_until", "life", "at_home")
+    __slots__ = (
+        "id",
+        "muni",
+        "group",
+        "age0",
+        "frailty",
+        "cond",
+        "pkg_u",
+        "risk",
+        "enrolled",
+        "place",
+        "pool",
+        "since",
+        "alive_since",
+        "delayed_since",
+        "premature",
+        "last_discharge",
+        "discharge_period",
+        "discharge_counted",
+        "excess",
+        "resp_until",
+        "life",
+        "at_home",
+    )
 
     def __init__(self, pid, muni, group, age0, frailty, cond, pkg_u, risk, now):
         self.id, self.muni, self.group, self.age0 = pid, muni, group, age0
@@ -88,10 +111,10 @@ class Patient:
         return self.age0 + t / DAYS_PER_YEAR
 
     def band(self, t: float) -> int:
-        return int(np.searchsorted(BAND_EDGES, self.age(t) + 1e-9, side="right"))
+        return int(np.searchsorted(AGE_BAND_EDGES, self.age(t) + 1e-9, side="right"))
 
     def next_band_change(self, t: float) -> float:
-        for edge in BAND_EDGES:
+        for edge in AGE_BAND_EDGES:
             t_edge = (edge - self.age0) * DAYS_PER_YEAR
             if t_edge > t + 1e-6:
                 return t_edge
@@ -111,7 +134,7 @@ class SimpyEngine:
         n_periods, n_muni = len(inputs.periods), inputs.geography.n
         units = inputs.units
         n_units = max(len(units.hospital_names), len(units.sop_names), len(units.ht_names))
-        self.counts = np.zeros((n_periods, n_muni, N_GROUPS, len(K.COUNTERS)))
+        self.counts = np.zeros((n_periods, n_muni, N_GROUPS, K.N_COUNTERS))
         self.unit_occupancy = np.zeros((n_periods, 3, n_units))
         self.pools = [
             [Pool(self, HOSPITAL, i) for i in range(len(units.hospital_names))],
@@ -124,7 +147,9 @@ class SimpyEngine:
         self._started = False
 
     # ---------------------------------------------------------------- bookkeeping
-    def count(self, patient: Patient, what: int, amount: float = 1.0, period: int | None = None) -> None:
+    def count(
+        self, patient: Patient, what: int, amount: float = 1.0, period: int | None = None
+    ) -> None:
         k = self.k if period is None else period
         self.counts[k, patient.muni, patient.group, what] += amount
 
@@ -178,7 +203,10 @@ class SimpyEngine:
             rate *= self.settings.package_hr
         t = now + self.rng["clock"].exponential(1 / rate) if rate > 0 else np.inf
         if patient.last_discharge is not None:
-            t = min(t, self.excess_time(now, patient.last_discharge, patient.excess, self.p.excess_decay))
+            t = min(
+                t,
+                self.excess_time(now, patient.last_discharge, patient.excess, self.p.excess_decay),
+            )
         return t
 
     # ------------------------------------------------------------------ patients
@@ -187,7 +215,9 @@ class SimpyEngine:
         for bit in range(len(self.p.condition_hr)):
             if (cond >> bit) & 1:
                 risk *= self.p.condition_hr[bit]
-        patient = Patient(len(self.patients), muni, group, age0, frailty, cond, pkg_u, risk, self.env.now)
+        patient = Patient(
+            len(self.patients), muni, group, age0, frailty, cond, pkg_u, risk, self.env.now
+        )
         patient.enrolled = self.eligible(patient)
         self.patients.append(patient)
         patient.life = self.env.process(self.life(patient))
@@ -232,7 +262,11 @@ class SimpyEngine:
 
     def wait(self, patient: Patient, delay_or_event):
         """Wait for a timeout or event; a death interrupt becomes Died, a redraw returns False."""
-        event = self.env.timeout(delay_or_event) if isinstance(delay_or_event, float) else delay_or_event
+        event = (
+            self.env.timeout(delay_or_event)
+            if isinstance(delay_or_event, float)
+            else delay_or_event
+        )
         try:
             yield event
             return True
@@ -251,7 +285,9 @@ class SimpyEngine:
             t_edge = patient.next_band_change(now)
             t = min(t_episode, t_edge)
             patient.at_home = True
-            finished = yield from self.wait(patient, float(t - now) if t < np.inf else self.env.event())
+            finished = yield from self.wait(
+                patient, float(t - now) if t < np.inf else self.env.event()
+            )
             patient.at_home = False
             if finished and t_episode <= t_edge:
                 return
@@ -271,7 +307,10 @@ class SimpyEngine:
         if self.chance(p.ht_suitable[g]):
             team = self.free_place(HT, self.inputs.units.ht_of_muni[m])
             hour = (now % 1.0) * 24.0
-            if team is not None and (hour - s.ht_duty_start[team.index]) % 24.0 < s.ht_duty_hours[team.index]:
+            if (
+                team is not None
+                and (hour - s.ht_duty_start[team.index]) % 24.0 < s.ht_duty_hours[team.index]
+            ):
                 self.count(patient, K.HT_EPISODES)
                 yield from self.home_treatment(patient, team, p.ht_mean)
                 return
@@ -322,7 +361,9 @@ class SimpyEngine:
     def offer_sop_bed(self, bed: Pool) -> None:
         """A freed step-down bed goes to the first delayed patient of its unit (or region)."""
         pool_of = self.settings.sop_pool
-        candidates = [bed] + [q for q in self.pools[SOP] if q is not bed and pool_of[q.index] == pool_of[bed.index]]
+        candidates = [bed] + [
+            q for q in self.pools[SOP] if q is not bed and pool_of[q.index] == pool_of[bed.index]
+        ]
         while bed.has_room():
             queue = next((q for q in candidates if q.waiting), None)
             if queue is None:
@@ -336,7 +377,11 @@ class SimpyEngine:
         p, s = self.p, self.settings
         now = self.env.now
         self.count(patient, K.ADMISSIONS)
-        if patient.last_discharge is not None and not patient.discharge_counted and now - patient.last_discharge <= READMISSION_DAYS:
+        if (
+            patient.last_discharge is not None
+            and not patient.discharge_counted
+            and now - patient.last_discharge <= READMISSION_DAYS
+        ):
             self.count(patient, K.READMISSIONS, period=patient.discharge_period)
             patient.discharge_counted = True
         ward = self.pools[HOSPITAL][self.inputs.units.hosp_of_muni[patient.muni]]
@@ -372,7 +417,9 @@ class SimpyEngine:
                     bed = yield from self.wait_in_queue(patient, self.pools[SOP][own], granted)
                 else:
                     bed.take()
-                waited = self.env.now - (patient.delayed_since if patient.delayed_since is not None else self.env.now)
+                waited = self.env.now - (
+                    patient.delayed_since if patient.delayed_since is not None else self.env.now
+                )
                 self.count(patient, K.SOP_WAIT_DAYS, waited)
                 self.count(patient, K.SOP_WAITS)
                 self.count(patient, K.SOP_STEPDOWNS)
@@ -401,7 +448,9 @@ class SimpyEngine:
             raise
 
     def take_bed(self, patient: Patient, ward: Pool, reserved: bool = False) -> None:
-        patient.premature = ward.used - (1 if reserved else 0) >= self.p.pressure_threshold * ward.capacity
+        patient.premature = (
+            ward.used - (1 if reserved else 0) >= self.p.pressure_threshold * ward.capacity
+        )
         if not reserved:
             ward.take()
         patient.delayed_since = None
@@ -467,9 +516,13 @@ class SimpyEngine:
                 if r.random() < p.entry_conditions[bit]:
                     cond |= 1 << bit
             u = r.random()
-            frailty = 2 if u < p.entry_frailty[2] else (1 if u < p.entry_frailty[2] + p.entry_frailty[1] else 0)
+            frailty = (
+                2
+                if u < p.entry_frailty[2]
+                else (1 if u < p.entry_frailty[2] + p.entry_frailty[1] else 0)
+            )
             group = int(group_of(np.array([cond]))[0])
-            age0 = 65.0 - self.env.now / DAYS_PER_YEAR
+            age0 = AGE_BAND_EDGES[0] - self.env.now / DAYS_PER_YEAR
             patient = self.add_patient(muni, group, age0, frailty, cond, r.random())
             self.count(patient, K.ENTRIES)
 
@@ -498,8 +551,14 @@ class SimpyEngine:
             self.settings = settings
             c = self.inputs.cohort
             for i in range(c.size):
-                self.add_patient(int(c.muni[i]), int(c.group[i]), float(c.age0[i]), int(c.frailty[i]),
-                                 int(c.conditions[i]), float(c.pkg_u[i]))
+                self.add_patient(
+                    int(c.muni[i]),
+                    int(c.group[i]),
+                    float(c.age0[i]),
+                    int(c.frailty[i]),
+                    int(c.conditions[i]),
+                    float(c.pkg_u[i]),
+                )
             for muni in range(self.inputs.geography.n):
                 self.env.process(self.entries(muni))
             self._started = True

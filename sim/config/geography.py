@@ -1,0 +1,138 @@
+"""Municipalities and the areas they belong to, read from a CSV with clear errors."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import ConfigError, Problem
+
+COLUMNS = (
+    "municipality",
+    "region_current",
+    "region_reform",
+    "health_council",
+    "population",
+    "pop_65_74",
+    "pop_75_84",
+    "pop_85plus",
+    "gp_capacity_per_100k",
+)
+_INT_COLUMNS = ("population", "pop_65_74", "pop_75_84", "pop_85plus")
+
+
+@dataclass(frozen=True)
+class Geography:
+    """Municipalities (the atoms) and their council and regions, as parallel arrays."""
+
+    municipalities: tuple[str, ...]
+    councils: tuple[str, ...]
+    regions_current: tuple[str, ...]
+    regions_reform: tuple[str, ...]
+    council_of: np.ndarray  # municipality -> council index
+    region_current_of: np.ndarray
+    region_reform_of: np.ndarray
+    population: np.ndarray  # inhabitants
+    pop_by_band: np.ndarray  # (municipality, 3) for 65_74, 75_84, 85plus
+    gp_capacity_per_100k: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.municipalities)
+
+    def subset(self, names: list[str]) -> Geography:
+        """Only the named municipalities (areas keep their full name lists)."""
+        index = {m: i for i, m in enumerate(self.municipalities)}
+        idx = np.array([index[n] for n in names], dtype=np.int64)
+        return Geography(
+            municipalities=tuple(names),
+            councils=self.councils,
+            regions_current=self.regions_current,
+            regions_reform=self.regions_reform,
+            council_of=self.council_of[idx],
+            region_current_of=self.region_current_of[idx],
+            region_reform_of=self.region_reform_of[idx],
+            population=self.population[idx],
+            pop_by_band=self.pop_by_band[idx],
+            gp_capacity_per_100k=self.gp_capacity_per_100k[idx],
+        )
+
+
+def _codes(values: list[str]) -> tuple[tuple[str, ...], np.ndarray]:
+    names = tuple(dict.fromkeys(values))
+    lookup = {n: i for i, n in enumerate(names)}
+    return names, np.array([lookup[v] for v in values], dtype=np.int64)
+
+
+def load_geography(path: Path, field: str = "geography.file") -> Geography:
+    """Read a geography CSV; every problem names the file, the line and the column."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(
+            [Problem(str(path), None, field, f"cannot read geography file: {err}")]
+        ) from None
+    if not rows or tuple(rows[0]) != COLUMNS:
+        got = ",".join(rows[0]) if rows else "(empty file)"
+        raise ConfigError(
+            [Problem(str(path), 1, field, f"expected header {','.join(COLUMNS)}; got {got}")]
+        )
+    problems: list[Problem] = []
+    records: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != len(COLUMNS):
+            problems.append(
+                Problem(
+                    str(path), lineno, field, f"expected {len(COLUMNS)} columns, got {len(row)}"
+                )
+            )
+            continue
+        rec = dict(zip(COLUMNS, row))
+        if rec["municipality"] in seen:
+            problems.append(
+                Problem(str(path), lineno, field, f"municipality {rec['municipality']!r} repeated")
+            )
+        seen.add(rec["municipality"])
+        for col in (*_INT_COLUMNS, "gp_capacity_per_100k"):
+            try:
+                value = float(rec[col])
+            except ValueError:
+                value = -1.0
+            if not value >= 0:
+                problems.append(
+                    Problem(
+                        str(path),
+                        lineno,
+                        f"{field}:{col}",
+                        f"expected a number >= 0, got {rec[col]!r}",
+                    )
+                )
+        records.append(rec)
+    if not records and not problems:
+        problems.append(Problem(str(path), 2, field, "no municipalities in the file"))
+    if problems:
+        raise ConfigError(problems)
+    councils, council_of = _codes([r["health_council"] for r in records])
+    reg_cur, reg_cur_of = _codes([r["region_current"] for r in records])
+    reg_ref, reg_ref_of = _codes([r["region_reform"] for r in records])
+    return Geography(
+        municipalities=tuple(r["municipality"] for r in records),
+        councils=councils,
+        regions_current=reg_cur,
+        regions_reform=reg_ref,
+        council_of=council_of,
+        region_current_of=reg_cur_of,
+        region_reform_of=reg_ref_of,
+        population=np.array([float(r["population"]) for r in records]),
+        pop_by_band=np.array(
+            [[float(r[c]) for c in ("pop_65_74", "pop_75_84", "pop_85plus")] for r in records]
+        ),
+        gp_capacity_per_100k=np.array([float(r["gp_capacity_per_100k"]) for r in records]),
+    )

@@ -1,0 +1,232 @@
+"""The registry of measures: every quantity the model counts or derives, with its unit and
+meaning. The kernel's counter columns, the KPI table, the summary, the cross-validation
+list, the calibration targets and the figures all read it, so a measure is defined once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["counter", "rate", "cost"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    label: str
+    unit: str
+    description: str
+    kind: Kind = "counter"
+    #: compared between the numba kernel and the SimPy reference
+    cross_validated: bool = True
+    #: a rate's (numerator, denominator) counters; null where the denominator is zero
+    ratio: tuple[str, str] | None = None
+
+
+def _counter(
+    name: str, label: str, unit: str, description: str, cross_validated: bool = True
+) -> Measure:
+    return Measure(name, label, unit, description, "counter", cross_validated)
+
+
+#: What both engines count per period × municipality × patient group, in this column order.
+COUNTER_MEASURES: tuple[Measure, ...] = (
+    _counter("episodes", "Acute episodes", "count", "Acute deteriorations that start a pathway."),
+    _counter(
+        "window_resolved",
+        "Resolved in the responsibility window",
+        "count",
+        "Episodes resolved by the discharging hospital's responsibility window.",
+    ),
+    _counter(
+        "gp_contacts", "GP contacts (acute)", "count", "Acute contacts with general practice."
+    ),
+    _counter(
+        "gp_resolved", "Resolved by the GP", "count", "Episodes resolved in general practice."
+    ),
+    _counter(
+        "home_treatment_episodes",
+        "Home-treatment episodes",
+        "count",
+        "Episodes treated at home by a home-treatment team.",
+    ),
+    _counter(
+        "home_followups",
+        "Home-treatment follow-ups",
+        "count",
+        "Discharges followed up by a home-treatment team.",
+    ),
+    _counter(
+        "ht_escalations",
+        "Home-treatment escalations",
+        "count",
+        "Home-treatment episodes that end in a hospital admission.",
+    ),
+    _counter(
+        "stepup_requests",
+        "Step-up requests",
+        "count",
+        "Episodes referred to an intermediate-care bed instead of hospital.",
+    ),
+    _counter(
+        "stepup_blocked", "Step-ups blocked", "count", "Step-up requests that found no free bed."
+    ),
+    _counter(
+        "sop_admissions",
+        "Intermediate-care admissions",
+        "count",
+        "Admissions to an intermediate-care bed (step-up and step-down).",
+    ),
+    _counter(
+        "sop_stepdowns",
+        "Step-down admissions",
+        "count",
+        "Intermediate-care admissions on discharge from hospital.",
+    ),
+    _counter(
+        "sop_escalations",
+        "Intermediate-care escalations",
+        "count",
+        "Intermediate-care stays that end in a hospital admission.",
+        cross_validated=False,
+    ),
+    _counter("admissions", "Acute admissions", "count", "Acute hospital admissions."),
+    _counter("discharges", "Discharges", "count", "Discharges alive from hospital."),
+    _counter(
+        "readmissions_30d",
+        "30-day readmissions",
+        "count",
+        "Admissions within 30 days of a discharge, counted in the index discharge's period.",
+    ),
+    _counter("deaths", "Deaths", "count", "Deaths anywhere."),
+    _counter("deaths_in_hospital", "Deaths in hospital", "count", "Deaths during a hospital stay."),
+    _counter(
+        "premature_discharges",
+        "Premature discharges",
+        "count",
+        "Discharges whose stay was shortened by bed pressure.",
+    ),
+    _counter(
+        "delayed_discharges",
+        "Delayed discharges",
+        "count",
+        "Patients medically ready who waited in hospital for an intermediate-care bed.",
+    ),
+    _counter("hospital_bed_days", "Hospital bed-days", "bed-days", "Occupied hospital bed-days."),
+    _counter(
+        "delayed_discharge_days",
+        "Delayed-discharge bed-days",
+        "bed-days",
+        "Hospital bed-days of patients medically ready and waiting for a bed elsewhere.",
+    ),
+    _counter(
+        "sop_bed_days",
+        "Intermediate-care bed-days",
+        "bed-days",
+        "Occupied intermediate-care bed-days.",
+    ),
+    _counter(
+        "ht_days", "Home-treatment days", "place-days", "Occupied home-treatment team place-days."
+    ),
+    _counter(
+        "sop_wait_days",
+        "Step-down wait (days, summed)",
+        "days",
+        "Days from medically ready to an intermediate-care bed, summed over placements.",
+    ),
+    _counter(
+        "sop_waits",
+        "Step-down placements",
+        "count",
+        "Step-down placements (the denominator of the mean wait).",
+        cross_validated=False,
+    ),
+    _counter(
+        "admission_wait_days",
+        "Admission wait (days, summed)",
+        "days",
+        "Days patients waited for a hospital bed, summed.",
+    ),
+    _counter("entries", "Entrants", "count", "Patients entering the cohort (turning 65)."),
+    _counter("person_days", "Person-days alive", "person-days", "Days lived by the cohort."),
+)
+
+#: Indicators derived from the counters of a KPI row.
+RATE_MEASURES: tuple[Measure, ...] = (
+    Measure(
+        "readmission_rate_30d",
+        "30-day readmission rate",
+        "share of discharges",
+        "readmissions_30d / discharges.",
+        "rate",
+        ratio=("readmissions_30d", "discharges"),
+    ),
+    Measure(
+        "mean_wait_sop_days",
+        "Mean wait for a step-down bed (days)",
+        "days",
+        "sop_wait_days / sop_waits.",
+        "rate",
+        ratio=("sop_wait_days", "sop_waits"),
+    ),
+    Measure(
+        "mean_stay_days",
+        "Mean hospital stay (days)",
+        "days",
+        "hospital_bed_days / discharges.",
+        "rate",
+        ratio=("hospital_bed_days", "discharges"),
+    ),
+    Measure(
+        "sop_mean_stay_days",
+        "Intermediate-care stay (days)",
+        "days",
+        "sop_bed_days / sop_admissions.",
+        "rate",
+        ratio=("sop_bed_days", "sop_admissions"),
+    ),
+    Measure("population", "Mean population", "persons", "person_days / period length.", "rate"),
+    Measure(
+        "admissions_per_1000_year",
+        "Acute admissions per 1,000 a year",
+        "per 1,000 person-years",
+        "admissions / person_days × 1,000 × 365.25.",
+        "rate",
+    ),
+)
+
+#: Net cost per payer (what it pays minus what it receives) and the resource cost.
+COST_MEASURES: tuple[Measure, ...] = tuple(
+    Measure(f"cost_{payer}_dkk", f"Cost, {label} (DKK m)", "DKK", description, "cost")
+    for payer, label, description in (
+        ("region", "regions", "Net cost of the regions."),
+        ("municipality", "municipalities", "Net cost of the municipalities."),
+        ("citizen", "citizens", "User payments by citizens."),
+        ("state", "state grants", "State grants (the investment engine)."),
+        ("total", "total", "Resource cost of all activity, whoever pays."),
+    )
+)
+
+#: What a calibration target (configs/denmark/targets.yaml) can measure, in words.
+TARGET_LABELS: dict[str, str] = {
+    "readmission_rate": "30-day readmission rate",
+    "mean_stay_days": "mean hospital stay (days)",
+    "hospital_occupancy": "occupancy of hospital beds",
+    "admissions_per_1000_year": "acute admissions per 1,000 a year",
+    "deaths_per_1000_year": "deaths per 1,000 a year",
+    "delayed_discharge_days_per_year": "delayed-discharge bed-days a year",
+    "sop_mean_stay_days": "intermediate-care stay (days)",
+}
+
+MEASURES: dict[str, Measure] = {
+    m.name: m for m in (*COUNTER_MEASURES, *RATE_MEASURES, *COST_MEASURES)
+}
+COUNTERS: tuple[str, ...] = tuple(m.name for m in COUNTER_MEASURES)
+CROSS_VALIDATED: tuple[str, ...] = tuple(m.name for m in COUNTER_MEASURES if m.cross_validated)
+COSTS: tuple[str, ...] = tuple(m.name for m in COST_MEASURES)
+
+
+def label(name: str) -> str:
+    """A measure's human label, or the name itself for anything unregistered."""
+    return MEASURES[name].label if name in MEASURES else name

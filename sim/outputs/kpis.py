@@ -1,0 +1,89 @@
+"""From an engine's counters to the tidy KPI table users script against.
+
+One row per scenario × replication × period × area × patient group. The column names of
+docs/model.md section 9 are a stable interface: renaming one is a breaking change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from sim.config.schema import GROUPS
+from sim.constants import DAYS_PER_YEAR
+from sim.flow.counters import C
+from sim.flow.inputs import FlowInputs
+from sim.measures import COUNTERS, MEASURES
+
+AREA_LEVELS: tuple[str, ...] = ("national", "region", "region_reform", "council", "municipality")
+ALL_GROUPS = "all"
+
+KEY_COLUMNS = ("scenario", "draw", "replication", "period", "area_level", "area", "group")
+
+
+def _area_index(inputs: FlowInputs, level: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    geo = inputs.geography
+    if level == "national":
+        return np.zeros(geo.n, dtype=np.int64), ("Denmark",)
+    if level == "region":
+        return geo.region_current_of, geo.regions_current
+    if level == "region_reform":
+        return geo.region_reform_of, geo.regions_reform
+    if level == "council":
+        return geo.council_of, geo.councils
+    return np.arange(geo.n), geo.municipalities
+
+
+def counts_table(
+    counts: np.ndarray, inputs: FlowInputs, scenario: str, replication: int, draw: int = 0
+) -> pl.DataFrame:
+    """Sum counters over the areas of every level; reported periods only; groups and 'all'."""
+    reported = [k for k, p in enumerate(inputs.periods) if p.reported]
+    frames = []
+    for level in AREA_LEVELS:
+        index, names = _area_index(inputs, level)
+        used = np.unique(index)
+        for k in reported:
+            by_area = np.zeros((len(names), len(GROUPS), len(COUNTERS)))
+            np.add.at(by_area, index, counts[k])
+            by_area = by_area[used]
+            with_all = np.concatenate([by_area.sum(axis=1, keepdims=True), by_area], axis=1)
+            n_area, n_group = with_all.shape[:2]
+            frame = {
+                "scenario": [scenario] * (n_area * n_group),
+                "draw": np.full(n_area * n_group, draw, dtype=np.int64),
+                "replication": np.full(n_area * n_group, replication, dtype=np.int64),
+                "period": [inputs.periods[k].label] * (n_area * n_group),
+                "period_days": np.full(
+                    n_area * n_group, inputs.periods[k].end - inputs.periods[k].start
+                ),
+                "area_level": [level] * (n_area * n_group),
+                "area": np.repeat(np.array(names, dtype=object)[used], n_group).tolist(),
+                "group": [ALL_GROUPS, *GROUPS] * n_area,
+            }
+            flat = with_all.reshape(n_area * n_group, len(COUNTERS))
+            for name in COUNTERS:
+                frame[name] = flat[:, C[name]]
+            frames.append(pl.DataFrame(frame))
+    return pl.concat(frames)
+
+
+def ratio(name: str) -> pl.Expr:
+    """A registered rate from its counters; null, not zero, where the denominator is zero."""
+    num, den = MEASURES[name].ratio
+    return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).otherwise(None).alias(name)
+
+
+def add_rates(df: pl.DataFrame) -> pl.DataFrame:
+    """Derived indicators of every KPI row."""
+    persons = pl.col("person_days") / pl.col("period_days")
+    return df.with_columns(
+        ratio("readmission_rate_30d"),
+        ratio("mean_wait_sop_days"),
+        ratio("mean_stay_days"),
+        persons.alias("population"),
+        pl.when(persons > 0)
+        .then(pl.col("admissions") / persons * 1000.0 * DAYS_PER_YEAR / pl.col("period_days"))
+        .otherwise(None)
+        .alias("admissions_per_1000_year"),
+    )

@@ -1,0 +1,1 @@
+"""Layer 7 — running things: scenarios, replications, executors, batches, replay, trace."""

@@ -1,0 +1,187 @@
+"""`sektorsim batch`: every (scenario, parameter draw, replication) task, crash-safe.
+
+Each finished task is written atomically as its own Parquet part (one file per task, so
+a task can never appear twice); `--resume` skips the parts that exist. When all are done
+the parts are merged into kpis.parquet / agents.parquet, analysed, and a manifest is
+written. Local processes and Dask sit behind one concurrent.futures interface, and the
+numbers do not depend on which runs a task (streams come from the task, not the worker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+
+from sim.errors import ConfigError, Problem
+from sim.files import write_json, write_parquet
+from sim.outputs.analysis import analyse
+from sim.outputs.manifest import MANIFEST, build_manifest
+from sim.run.experiment import ExperimentPlan
+from sim.run.runner import Task, _run_task, compile_kernel, sort_kpis
+
+PLAN_FILE = "experiment.json"
+BACKENDS = ("local", "dask")
+
+
+def part_name(kind: str, task: Task) -> str:
+    return f"{kind}-s{task.scenario_index:03d}-d{task.draw:04d}-r{task.replication:04d}.parquet"
+
+
+def plan_record(plan: ExperimentPlan) -> dict:
+    """What identifies the experiment: its resolved file, draws and every scenario config."""
+    return {"experiment": plan.data, "draws": plan.draws, "scenarios": [s.data for s in plan.specs]}
+
+
+def _digest(record: dict) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def executor(backend: str, workers: int, scheduler: str | None) -> Iterator[Executor]:
+    """Local spawned processes, or Dask (a LocalCluster, or an existing scheduler)."""
+    if backend == "local":
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            yield pool
+        return
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ConfigError(
+                [
+                    Problem(
+                        None, None, "--scheduler", f"cannot reach Dask scheduler {scheduler!r}: {e}"
+                    )
+                ]
+            ) from None
+        with client:
+            yield client.get_executor()
+        return
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        with Client(cluster) as client:
+            yield client.get_executor()
+
+
+def prepare_directory(out: Path, plan: ExperimentPlan, resume: bool) -> None:
+    record = plan_record(plan)
+    stored = out / PLAN_FILE
+    if out.exists() and not resume:
+        raise ConfigError(
+            [
+                Problem(
+                    None,
+                    None,
+                    "--out",
+                    f"{out} exists: pass --resume to finish it, or choose another --out",
+                )
+            ]
+        )
+    if resume and stored.is_file():
+        if json.loads(stored.read_text())["digest"] != _digest(record):
+            raise ConfigError(
+                [
+                    Problem(
+                        str(stored),
+                        None,
+                        "--resume",
+                        "the experiment or its configs changed since this batch started",
+                    )
+                ]
+            )
+        return
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    write_json({"digest": _digest(record), **record}, stored)
+
+
+def run_batch(
+    plan: ExperimentPlan,
+    out: Path,
+    backend: str,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+    console: Console,
+    quiet: bool = False,
+) -> pl.DataFrame:
+    from sim.progress import progress
+
+    exp = plan.experiment
+    tasks = [
+        Task(scenario_index=s, replication=r, draw=d)
+        for r in range(exp.replications)
+        for s in range(len(exp.scenarios))
+        for d in range(len(plan.draws))
+    ]
+    with executor(
+        backend, workers, scheduler
+    ) as pool:  # an unreachable scheduler fails before anything is written
+        prepare_directory(out, plan, resume)
+        parts = out / "parts"
+        todo = [t for t in tasks if not (parts / part_name("kpis", t)).is_file()]
+        compile_kernel()
+        with progress(console, quiet) as bar:
+            resumed = len(tasks) - len(todo)
+            job = bar.add_task(
+                f"{exp.name} ({backend}, {workers} workers)",
+                total=len(tasks),
+                completed=resumed,
+                resumed=resumed,
+            )
+            futures = {
+                pool.submit(
+                    _run_task, (plan.spec(t.scenario_index, t.draw), t, exp.seed, "numba")
+                ): t
+                for t in todo
+            }
+            for future in as_completed(futures):
+                task = futures[future]
+                kpis, agents = future.result()
+                if "agents" in exp.outputs:
+                    write_parquet(agents, parts / part_name("agents", task))
+                write_parquet(
+                    kpis, parts / part_name("kpis", task)
+                )  # last: its presence marks the task done
+                bar.advance(job)
+    return merge(plan, out, tasks)
+
+
+def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
+    parts = out / "parts"
+    kpis = sort_kpis(pl.concat([pl.read_parquet(parts / part_name("kpis", t)) for t in tasks]))
+    outputs = {"kpis": out / "kpis.parquet"}
+    write_parquet(kpis, outputs["kpis"])
+    if "agents" in plan.experiment.outputs:
+        agents = pl.concat([pl.read_parquet(parts / part_name("agents", t)) for t in tasks]).sort(
+            ["scenario", "draw", "replication", "period", "agent_type", "agent"],
+            maintain_order=True,
+        )
+        outputs["agents"] = out / "agents.parquet"
+        write_parquet(agents, outputs["agents"])
+    analysis = analyse(kpis, plan)
+    outputs["analysis"] = out / "analysis.parquet"
+    write_parquet(analysis, outputs["analysis"])
+    run = {
+        "experiment": plan.data,
+        "seed": plan.experiment.seed,
+        "replications": plan.experiment.replications,
+        "engine": "numba",
+        "draws": plan.draws,
+        # one entry per (scenario, draw), index = scenario × n_draws + draw
+        "scenarios": [s.record() for s in plan.specs],
+    }
+    write_json(build_manifest("batch", run, outputs), out / MANIFEST)
+    return analysis

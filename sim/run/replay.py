@@ -1,0 +1,138 @@
+"""`sektorsim replay RUN_DIR`: rerun a run from its manifest and compare the outputs.
+
+The manifest holds each scenario's resolved config (not the files, which may have
+changed since), the geography file with its hash, the seed, the replications and the
+engine. The rerun's kpis.parquet must have the same bytes; if not, the differing
+tasks and columns are named.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import polars as pl
+
+from sim.config.geography import load_geography
+from sim.config.schema import Scenario
+from sim.errors import ConfigError, Problem
+from sim.files import sha256
+from sim.outputs.kpis import KEY_COLUMNS
+from sim.outputs.manifest import MANIFEST
+from sim.run.runner import ScenarioSpec, Task, run_tasks, sort_kpis
+
+
+def read_manifest(run_dir: Path) -> dict:
+    path = run_dir / MANIFEST
+    if not path.is_file():
+        raise ConfigError(
+            [Problem(str(path), None, "", "no manifest.json: not a sektorsim run directory")]
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ConfigError([Problem(str(path), e.lineno, "", f"malformed JSON: {e.msg}")]) from None
+
+
+def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
+    specs = []
+    for i, entry in enumerate(manifest["scenarios"]):
+        geo_path = Path(entry["geography"]["file"])
+        if not geo_path.is_file():
+            raise ConfigError(
+                [
+                    Problem(
+                        where,
+                        None,
+                        f"scenarios[{i}].geography.file",
+                        f"{geo_path} not found (replay from the directory the run was made in)",
+                    )
+                ]
+            )
+        if sha256(geo_path) != entry["geography"]["sha256"]:
+            raise ConfigError(
+                [
+                    Problem(
+                        where,
+                        None,
+                        f"scenarios[{i}].geography.file",
+                        f"{geo_path} has changed since the run",
+                    )
+                ]
+            )
+        scenario = Scenario.model_validate(entry["config"])
+        specs.append(
+            ScenarioSpec(
+                scenario, entry["config"], tuple(entry["files"]), geo_path, load_geography(geo_path)
+            )
+        )
+    return specs
+
+
+def differences(old: pl.DataFrame, new: pl.DataFrame, limit: int = 10) -> list[str]:
+    """Human-readable list of tasks and columns that differ."""
+    keys = list(KEY_COLUMNS)
+    if old.columns != new.columns:
+        return [f"columns differ: {sorted(set(old.columns) ^ set(new.columns))}"]
+    if old.height != new.height:
+        return [f"row counts differ: {old.height} vs {new.height}"]
+    out = []
+    for col in old.columns:
+        if col in keys:
+            continue
+        a, b = old[col], new[col]
+        unequal = ~((a == b) | (a.is_null() & b.is_null())).fill_null(False)
+        if unequal.any():
+            rows = (
+                old.filter(unequal)
+                .select("scenario", "replication")
+                .unique()
+                .sort(["scenario", "replication"])
+            )
+            tasks = ", ".join(f"{s}#{r}" for s, r in rows.iter_rows())
+            out.append(f"column {col}: {int(unequal.sum())} rows differ (tasks {tasks})")
+    return out[:limit] or ["files differ in bytes but not in values (metadata)"]
+
+
+def manifest_tasks(manifest: dict, n_specs: int) -> list[Task]:
+    """Every task of a run or batch; scenario_index points into the manifest's scenarios."""
+    reps = manifest["replications"]
+    if manifest["kind"] != "batch":
+        return [Task(i, r) for r in range(reps) for i in range(n_specs)]
+    n_draws = len(manifest["draws"])
+    return [
+        Task(s * n_draws + d, r, d)
+        for r in range(reps)
+        for s in range(n_specs // n_draws)
+        for d in range(n_draws)
+    ]
+
+
+def replay(run_dir: Path, workers: int = 1, sample: int | None = None) -> tuple[bool, list[str]]:
+    """Rerun all tasks (or a fixed sample of K) and compare them with the stored table."""
+    manifest = read_manifest(run_dir)
+    specs = specs_from_manifest(manifest, str(run_dir / MANIFEST))
+    tasks = manifest_tasks(manifest, len(specs))
+    if sample is not None and sample < len(tasks):
+        tasks = sorted(
+            random.Random(0).sample(tasks, sample), key=lambda t: (t.replication, t.scenario_index)
+        )
+    results = run_tasks(specs, tasks, manifest["seed"], manifest["engine"], workers=workers)
+    new = sort_kpis(pl.concat([k for k, _ in results]))
+    kpis_file = run_dir / manifest["outputs"]["kpis"]["file"]
+    old = pl.read_parquet(kpis_file)
+    chosen = pl.DataFrame(
+        {
+            "scenario": [specs[t.scenario_index].name for t in tasks],
+            "draw": [t.draw for t in tasks],
+            "replication": [t.replication for t in tasks],
+        }
+    )
+    old = sort_kpis(old.join(chosen, on=["scenario", "draw", "replication"], how="semi"))
+    notes = []
+    if sha256(kpis_file) != manifest["outputs"]["kpis"]["sha256"]:
+        notes.append(f"{kpis_file.name} no longer matches its hash in the manifest")
+    if old.equals(new) and not notes:
+        return True, []
+    return False, [*notes, *(differences(old, new) if not old.equals(new) else [])]

@@ -1,0 +1,255 @@
+"""Run scenarios × replications with common random numbers; return tidy tables.
+
+Replication r of every scenario uses the streams derived from (seed, draw, r), so the
+scenarios meet the same patients and the same random numbers (docs/model.md section 2).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import polars as pl
+
+from sim.config.geography import Geography, load_geography
+from sim.config.loader import load_config
+from sim.config.schema import Scenario
+from sim.errors import ConfigError, Problem
+from sim.files import sha256
+from sim.flow.inputs import FlowInputs, build_inputs
+from sim.org.model import HealthSystem
+from sim.org.rules import resolve_rule
+from sim.outputs.kpis import KEY_COLUMNS, add_rates, counts_table
+from sim.regime.costs import add_costs
+from sim.rng import streams
+
+ENGINES = ("numba", "simpy")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A validated scenario with the resolved data it came from (for the manifest)."""
+
+    scenario: Scenario
+    data: dict
+    files: tuple[str, ...]
+    geography_path: Path
+    geography: Geography = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def record(self) -> dict:
+        """What a manifest keeps of this scenario, so that `sektorsim replay` can rebuild it."""
+        return {
+            "name": self.name,
+            "files": list(self.files),
+            "config": self.data,
+            "geography": {"file": str(self.geography_path), "sha256": sha256(self.geography_path)},
+        }
+
+
+def _relative_to_setter(value: str, lines: dict, key: str, fallback: Path) -> Path:
+    """Paths in a config are relative to the file that set them (extends-aware)."""
+    origin = lines.get(key)
+    base = (
+        Path(origin[0]).parent if origin and origin[0] not in (None, "--set") else fallback.parent
+    )
+    return (base / value) if not Path(value).is_absolute() else Path(value)
+
+
+def load_scenario(path: Path | str, overrides: Sequence[str] = ()) -> ScenarioSpec:
+    """Load, validate and check the geography of one scenario file (ConfigError if bad)."""
+    loaded = load_config([Path(path)], Scenario, overrides)
+    sc = loaded.config
+    geo_path = _relative_to_setter(sc.geography.file, loaded.lines, "geography.file", Path(path))
+    if not geo_path.is_file():
+        origin = loaded.lines.get("geography.file", (str(path), None))
+        raise ConfigError(
+            [Problem(origin[0], origin[1], "geography.file", f"file {str(geo_path)!r} not found")]
+        )
+    geo = load_geography(geo_path)
+    unknown = [m for m in (sc.geography.municipalities or []) if m not in geo.municipalities]
+    if unknown:
+        origin = loaded.lines.get("geography.municipalities", (str(path), None))
+        raise ConfigError(
+            [
+                Problem(
+                    origin[0],
+                    origin[1],
+                    "geography.municipalities",
+                    f"not in {geo_path}: {', '.join(unknown)}",
+                )
+            ]
+        )
+    rule_origin = loaded.lines.get("organisations.decision_rule", (str(path), None))
+    resolve_rule(sc.organisations.decision_rule, rule_origin[0], rule_origin[1])
+    return ScenarioSpec(sc, loaded.data, tuple(str(f) for f in loaded.files), geo_path, geo)
+
+
+def make_engine(name: str, inputs: FlowInputs, rng: dict, check: bool = False, trace_ids=None):
+    if name == "numba":
+        from sim.flow.engine import NumbaEngine
+
+        return NumbaEngine(inputs, rng, check=check, trace_ids=trace_ids)
+    if name == "simpy":
+        from sim.reference.simpy_engine import SimpyEngine
+
+        return SimpyEngine(inputs, rng)
+    raise ValueError(f"unknown engine {name!r}; expected one of {ENGINES}")
+
+
+@dataclass(frozen=True)
+class Task:
+    scenario_index: int
+    replication: int
+    draw: int = 0
+
+
+def simulate_system(
+    spec: ScenarioSpec,
+    replication: int,
+    seed: int,
+    engine: str = "numba",
+    draw: int = 0,
+    check: bool = False,
+    trace: Callable[[FlowInputs], np.ndarray] | None = None,
+) -> HealthSystem:
+    """One replication of one scenario: the flow and the organisations, period by period.
+
+    `trace`, given the inputs, names the patient slots whose changes the kernel logs.
+    """
+    rng = streams(seed, replication)  # no draw: every parameter draw shares replication r's numbers
+    inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
+    trace_ids = trace(inputs) if trace else None
+    eng = make_engine(engine, inputs, rng, check=check, trace_ids=trace_ids)
+    rule = resolve_rule(spec.scenario.organisations.decision_rule)
+    system = HealthSystem(spec.scenario, inputs, eng, rule, rng["organisations"])
+    for _ in inputs.periods:
+        system.step()
+    return system
+
+
+def simulate(
+    spec: ScenarioSpec,
+    replication: int,
+    seed: int,
+    engine: str = "numba",
+    draw: int = 0,
+    check: bool = False,
+):
+    """One replication; returns the engine (its counts) and its inputs."""
+    system = simulate_system(spec, replication, seed, engine, draw, check)
+    return system.engine, system.inputs
+
+
+def replication_table(
+    spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The KPI rows and the agents' rows of one replication."""
+
+    def tables(system: HealthSystem) -> tuple[pl.DataFrame, pl.DataFrame]:
+        table = counts_table(system.engine.counts, system.inputs, spec.name, replication, draw)
+        kpis = add_costs(add_rates(table), spec.scenario, system.inputs.periods)
+        return kpis, system.agent_table(spec.name, replication, draw)
+
+    return read_and_release(simulate_system(spec, replication, seed, engine, draw), tables)
+
+
+def read_and_release(system: HealthSystem, read: Callable[[HealthSystem], T]) -> T:
+    """What `read` takes from a finished replication; then the replication is freed at once.
+
+    Workers run hundreds of replications: Mesa 3.3 would keep each alive (HealthSystem.release)
+    and the cycles that remain hold large arrays the collector, counting objects, not
+    bytes, would leave for too long.
+    """
+    result = read(system)
+    system.release()
+    del system
+    gc.collect()
+    return result
+
+
+def _run_task(args: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
+    spec, task, seed, engine = args
+    return replication_table(spec, task.replication, seed, engine, task.draw)
+
+
+def compile_kernel() -> None:
+    """Compile (or load from cache) the numba kernel in this process, before forking."""
+    from sim.flow.warmup import warm_up
+
+    warm_up()
+
+
+def run_tasks(
+    specs: Sequence[ScenarioSpec],
+    tasks: Iterable[Task],
+    seed: int,
+    engine: str = "numba",
+    workers: int = 1,
+    on_done: Callable[[Task, tuple], None] | None = None,
+    executor: Executor | None = None,
+) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Run every task (serially with workers=1); (kpis, agents) come back in task order."""
+    tasks = list(tasks)
+    if engine == "numba":
+        compile_kernel()
+    args = [(specs[t.scenario_index], t, seed, engine) for t in tasks]
+    results: list[tuple[pl.DataFrame, pl.DataFrame]] = []
+    if workers <= 1 and executor is None:
+        for task, a in zip(tasks, args):
+            results.append(_run_task(a))
+            if on_done:
+                on_done(task, results[-1])
+        return results
+    # spawn, not fork: a forked child of a process whose polars/numba thread pools are
+    # running can deadlock. Children load the kernel from the cache the parent wrote.
+    pool = executor or ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    )
+    try:
+        for task, table in zip(tasks, pool.map(_run_task, args)):
+            results.append(table)
+            if on_done:
+                on_done(task, table)
+    finally:
+        if executor is None:
+            pool.shutdown()
+    return results
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def sort_kpis(df: pl.DataFrame) -> pl.DataFrame:
+    """A stable row order, so the same run writes the same bytes."""
+    return df.sort(list(KEY_COLUMNS), maintain_order=True)
+
+
+def check_same_geography(specs: Sequence[ScenarioSpec]) -> None:
+    first = specs[0]
+    for s in specs[1:]:
+        if s.geography.municipalities != first.geography.municipalities or not np.array_equal(
+            s.geography.population, first.geography.population
+        ):
+            raise ConfigError(
+                [
+                    Problem(
+                        s.files[0],
+                        None,
+                        "geography",
+                        f"differs from {first.files[0]}: scenarios must share a geography",
+                    )
+                ]
+            )

@@ -1,0 +1,1 @@
+"""Layer 9 — studies built on runs: calibration, lever decomposition, sensitivity."""
