@@ -88,9 +88,14 @@ def _start() -> None:
     overrides = _common_overrides() + [f"{p}={val:g}" for p, val in sorted(sliders.value.items())]
     text = seed.value.strip()
     request = Request(
-        today=today, reform_base=reform_base, reform_name=reform_name, levers=dict(levers.value),
-        reform_date=reform_date.value.strip(), replications=int(replications.value),
-        seed=int(text) if text.isdigit() else None, overrides=overrides,
+        today=today,
+        reform_base=reform_base,
+        reform_name=reform_name,
+        levers=dict(levers.value),
+        reform_date=reform_date.value.strip(),
+        replications=int(replications.value),
+        seed=int(text) if text.isdigit() else None,
+        overrides=overrides,
         workers=int(os.environ.get(WORKERS_ENV, "1")),
     )
     stage.value = "starting"
@@ -119,20 +124,44 @@ def _on_upload(payload: dict) -> None:
 def ConfigChooser() -> None:
     """Which scenarios to compare."""
     pairs = shipped_pairs()
-    labels = {key: p.label for key, p in pairs.items()} | {"upload": "My own YAML file (today's regime)"}
-    solara.Select("Configuration", values=list(labels), value=source,
-                  on_value=lambda _: sliders.set({}), disabled=run_task.pending)
-    solara.Text(labels[source.value])
+    labels = {key: p.label for key, p in pairs.items()} | {
+        "upload": "My own YAML file (today's regime)"
+    }
+    keys = {label: key for key, label in labels.items()}
+
+    def choose(label: str) -> None:
+        sliders.set({})
+        source.set(keys[label])
+
+    solara.Select(
+        "Configuration",
+        values=list(keys),
+        value=labels[source.value],
+        on_value=choose,
+        disabled=run_task.pending,
+    )
     if source.value == "national":
-        solara.SliderFloat("Population scale (share simulated)", value=scale, min=0.005, max=0.1, step=0.005,
-                           disabled=run_task.pending)
+        solara.SliderFloat(
+            "Population scale (share simulated)",
+            value=scale,
+            min=0.005,
+            max=0.1,
+            step=0.005,
+            disabled=run_task.pending,
+        )
     if source.value == "upload":
         FileUpload.element(payload={}, on_payload=_on_upload)
-        solara.Text("A file from `sektorsim init` works alone: base.yaml and teaching.csv are found "
-                    "beside it, as are the shipped denmark/ and geography/ folders.")
+        solara.Text(
+            "A file from `sektorsim init` works alone: base.yaml and teaching.csv are found "
+            "beside it, as are the shipped denmark/ and geography/ folders."
+        )
         if upload_error.value:
-            solara.HTML(tag="pre", unsafe_innerHTML=html.escape(upload_error.value),
-                        classes=["sektorsim-error"], style="white-space:pre-wrap;color:#b00020")
+            solara.HTML(
+                tag="pre",
+                unsafe_innerHTML=html.escape(upload_error.value),
+                classes=["sektorsim-error"],
+                style="white-space:pre-wrap;color:#b00020",
+            )
         elif upload_path.value is not None:
             solara.Success(f"{upload_path.value.name}: valid")
 
@@ -142,26 +171,50 @@ def Controls(today_spec, reform_spec) -> None:
     """Levers and date of the reform side; sliders for key parameters of both sides."""
     if reform_spec is not None and not levers.value:
         return
-    solara.Markdown("**Reform levers** (the reform side only)")
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML="<b>Reform levers</b> (the reform side only; hover for what each does)",
+    )
     for name, description in lever_fields().items():
         with solara.Tooltip(description):
-            solara.Checkbox(label=name.replace("_", " "), value=levers.value.get(name, False),
-                            on_value=lambda on, name=name: levers.set({**levers.value, name: on}),
-                            disabled=run_task.pending)
-    solara.InputText("Reform date (levers take effect, YYYY-MM-DD)", value=reform_date,
-                     disabled=run_task.pending)
-    solara.Markdown("**Key parameters** (both sides; hover for the evidence)")
+            solara.Checkbox(
+                label=name.replace("_", " "),
+                value=levers.value.get(name, False),
+                on_value=lambda on, name=name: levers.set({**levers.value, name: on}),
+                disabled=run_task.pending,
+                style="margin:0;height:2.2em",
+            )
+    solara.InputText(
+        "Reform date (levers take effect, YYYY-MM-DD)", value=reform_date, disabled=run_task.pending
+    )
+    solara.HTML(
+        tag="div", unsafe_innerHTML="<b>Key parameters</b> (both sides; hover for the evidence)"
+    )
     for s in slider_specs(today_spec):
         value = sliders.value.get(s["path"], s["value"])
-        step = (s["high"] - s["low"]) / 100 or 0.01
-        with solara.Tooltip(s["evidence"]):
-            with solara.Column(gap="0px"):
-                solara.SliderFloat(s["path"], value=value, min=s["low"], max=s["high"], step=step,
-                                   on_value=lambda x, p=s["path"]: sliders.set({**sliders.value, p: x}),
-                                   thumb_label="always", disabled=run_task.pending)
-                solara.Text(f"range {s['low']:g} – {s['high']:g} (config: {s['value']:g})",
-                            style="font-size:0.8em;color:#666")
-    solara.SliderInt("Replications", value=replications, min=1, max=20, disabled=run_task.pending)
+        with solara.Tooltip(s["evidence"]), solara.Column(gap="0px"):
+            solara.SliderFloat(
+                s["path"],
+                value=value,
+                min=s["low"],
+                max=s["high"],
+                step=s["step"],
+                on_value=lambda x, p=s["path"]: sliders.set({**sliders.value, p: x}),
+                thumb_label="always",
+                disabled=run_task.pending,
+            )
+            solara.Text(
+                f"range {s['low']:g} – {s['high']:g} (config: {s['value']:g})",
+                style="font-size:0.8em;color:#666",
+            )
+    solara.SliderInt(
+        "Replications",
+        value=replications,
+        min=1,
+        max=20,
+        thumb_label="always",
+        disabled=run_task.pending,
+    )
     solara.InputText("Seed (blank: the config's)", value=seed, disabled=run_task.pending)
 
 
@@ -170,15 +223,26 @@ def ResultView(result: Result) -> None:
     """Answer first, then the comparison table, the figures and the download."""
     first, *rest = result.answer
     items = "".join(f"<li>{html.escape(line)}</li>" for line in rest)
-    solara.HTML(tag="div", classes=["sektorsim-answer"],
-                unsafe_innerHTML=f"<p>{html.escape(first)}</p><ul style='font-size:1.25em'>{items}</ul>")
-    solara.FileDownload(lambda: zip_run(result.run_dir), filename=f"{result.run_dir.name}.zip",
-                        label="Download the run directory (zip)")
+    solara.HTML(
+        tag="div",
+        classes=["sektorsim-answer"],
+        unsafe_innerHTML=f"<p>{html.escape(first)}</p><ul style='font-size:1.25em'>{items}</ul>",
+    )
+    solara.FileDownload(
+        lambda: zip_run(result.run_dir),
+        filename=f"{result.run_dir.name}.zip",
+        label="Download the run directory (zip)",
+    )
     solara.Text(f"Written to {result.run_dir}; check it with: sektorsim replay {result.run_dir}")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in result.header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in result.rows)
-    solara.HTML(tag="div", classes=["sektorsim-table"],
-                unsafe_innerHTML=f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in result.rows
+    )
+    solara.HTML(
+        tag="div",
+        classes=["sektorsim-table"],
+        unsafe_innerHTML=f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+    )
     for path in result.figures:
         solara.Image(path, width="100%", classes=["sektorsim-figure"])
 
@@ -207,14 +271,18 @@ def Page() -> None:
         except ConfigError as e:
             return None, None, error_text(e)
 
-    today_spec, reform_spec, load_error = solara.use_memo(specs, dependencies=[source.value, today, scale_key])
+    today_spec, reform_spec, load_error = solara.use_memo(
+        specs, dependencies=[source.value, today, scale_key]
+    )
 
     def reset_defaults():
         if reform_spec is None:
             return
         on_all = source.value == "upload"
         regime = reform_spec.scenario.regime
-        levers.set({name: True if on_all else getattr(regime.levers, name) for name in lever_fields()})
+        levers.set(
+            {name: True if on_all else getattr(regime.levers, name) for name in lever_fields()}
+        )
         reform_date.set(regime.reform_date.isoformat())
         replications.set(min(3, today_spec.scenario.simulation.replications))
         seed.set(str(today_spec.scenario.simulation.seed))
@@ -223,16 +291,27 @@ def Page() -> None:
 
     with solara.Columns([1, 2]):
         with solara.Column():
-            solara.Markdown("## sektorsim\nElderly and chronic patients: today's split responsibility "
-                            "vs the 2024 reform, with common random numbers.")
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML="<h2>sektorsim</h2><p>Elderly and chronic patients: "
+                "today's split responsibility vs the 2024 reform, with common random numbers.</p>",
+            )
             ConfigChooser()
             if load_error:
-                solara.HTML(tag="pre", unsafe_innerHTML=html.escape(load_error),
-                            style="white-space:pre-wrap;color:#b00020")
+                solara.HTML(
+                    tag="pre",
+                    unsafe_innerHTML=html.escape(load_error),
+                    style="white-space:pre-wrap;color:#b00020",
+                )
             if today_spec is not None:
                 Controls(today_spec, reform_spec)
-                solara.Button("Run today vs reform", on_click=_start, color="primary",
-                              disabled=run_task.pending, classes=["sektorsim-run"])
+                solara.Button(
+                    "Run today vs reform",
+                    on_click=_start,
+                    color="primary",
+                    disabled=run_task.pending,
+                    classes=["sektorsim-run"],
+                )
         with solara.Column():
             if run_task.pending:
                 solara.ProgressLinear(run_task.progress if run_task.progress else True)
@@ -242,10 +321,16 @@ def Page() -> None:
                 text = error_text(e) if isinstance(e, ConfigError) else f"error: {e}"
                 if not isinstance(e, (ConfigError, RuntimeError)):
                     log.error("run failed", exc_info=e)
-                solara.HTML(tag="pre", unsafe_innerHTML=html.escape(text), classes=["sektorsim-error"],
-                            style="white-space:pre-wrap;color:#b00020")
+                solara.HTML(
+                    tag="pre",
+                    unsafe_innerHTML=html.escape(text),
+                    classes=["sektorsim-error"],
+                    style="white-space:pre-wrap;color:#b00020",
+                )
             elif run_task.finished and run_task.value is not None:
                 ResultView(run_task.value)
             else:
-                solara.Info("Choose a configuration and the levers, then run. The first run of a "
-                            "session compiles the simulation kernel (about a minute).")
+                solara.Info(
+                    "Choose a configuration and the levers, then run. The first run of a "
+                    "session compiles the simulation kernel (about a minute)."
+                )

@@ -44,7 +44,7 @@ KEY_PARAMETERS: tuple[str, ...] = (
 )
 #: The outcomes the plain-words answer speaks of: (kpi, noun, unit scale, number format).
 ANSWER_KPIS: tuple[tuple[str, str, float, str], ...] = (
-    ("readmissions_30d", "30-day readmissions", 1.0, "{:,.0f}"),
+    ("readmissions_30d", "readmissions within 30 days", 1.0, "{:,.0f}"),
     ("delayed_discharge_days", "delayed-discharge bed-days", 1.0, "{:,.0f}"),
     ("cost_total_dkk", "DKK million of total cost", 1e-6, "{:,.1f}"),
 )
@@ -74,10 +74,19 @@ def shipped_pairs() -> dict[str, Pair]:
     """The shipped pairs, with absolute paths so a run directory replays from anywhere."""
     configs = shipped_root() / "configs"
     return {
-        "teaching": Pair("teaching", "Teaching geography (3 municipalities, one hospital)",
-                         configs / "teaching.yaml", configs / "teaching-reform.yaml"),
-        "national": Pair("national", "National defaults (98 municipalities), reduced scale",
-                         configs / "denmark" / "current.yaml", configs / "denmark" / "reform.yaml", scale=True),
+        "teaching": Pair(
+            "teaching",
+            "Teaching geography (3 municipalities, one hospital)",
+            configs / "teaching.yaml",
+            configs / "teaching-reform.yaml",
+        ),
+        "national": Pair(
+            "national",
+            "National defaults (98 municipalities), reduced scale",
+            configs / "denmark" / "current.yaml",
+            configs / "denmark" / "reform.yaml",
+            scale=True,
+        ),
     }
 
 
@@ -142,8 +151,17 @@ def slider_specs(spec: ScenarioSpec) -> list[dict]:
         if row is None or node is None or node.range is None or not isinstance(value, (int, float)):
             continue
         low, high = node.range
-        out.append({"path": path, "value": float(value), "low": float(low), "high": float(high),
-                    "evidence": f"{row['evidence']}: {row['text']}" if row["text"] else row["evidence"]})
+        step = 10 ** math.floor(math.log10((high - low) / 100)) if high > low else 0.01
+        out.append(
+            {
+                "path": path,
+                "value": float(value),
+                "low": float(low),
+                "high": float(high),
+                "step": step,
+                "evidence": f"{row['evidence']}: {row['text']}" if row["text"] else row["evidence"],
+            }
+        )
     return out
 
 
@@ -158,8 +176,12 @@ def write_reform_file(request: Request, folder: Path) -> Path:
     body["regime"] = {"reform_date": request.reform_date, "levers": dict(request.levers)}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "reform.yaml"
-    path.write_text("# Written by `sektorsim ui`: the reform side of one comparison.\n"
-                    + json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        "# Written by `sektorsim ui`: the reform side of one comparison.\n"
+        + json.dumps(body, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -194,7 +216,9 @@ class Result:
     seconds: float
 
 
-def run_comparison(request: Request, out_dir: Path, on_progress: Callable[[float, str], None]) -> Result:
+def run_comparison(
+    request: Request, out_dir: Path, on_progress: Callable[[float, str], None]
+) -> Result:
     """Run today vs reform with common random numbers, write the run directory as
     `sektorsim run` does (figures and report included), and read back what the page shows.
 
@@ -211,9 +235,17 @@ def run_comparison(request: Request, out_dir: Path, on_progress: Callable[[float
 
         def work() -> None:
             try:
-                box["kpis"] = execute_run([request.today, reform_file], out_dir, request.replications,
-                                          request.seed, "numba", request.workers, request.overrides,
-                                          False, console)
+                box["kpis"] = execute_run(
+                    [request.today, reform_file],
+                    out_dir,
+                    request.replications,
+                    request.seed,
+                    "numba",
+                    request.workers,
+                    request.overrides,
+                    False,
+                    console,
+                )
                 box["stage"] = "figures"
                 finish(out_dir, no_report=False, quiet=True)
             except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
@@ -226,10 +258,15 @@ def run_comparison(request: Request, out_dir: Path, on_progress: Callable[[float
             if box.get("stage") == "figures":
                 on_progress(0.9, "drawing the figures and writing the report")
             elif sink.total:
-                on_progress(0.85 * sink.done / sink.total,
-                            f"simulating: {sink.done} of {sink.total} scenario-replications done")
+                on_progress(
+                    0.85 * sink.done / sink.total,
+                    f"simulating: {sink.done} of {sink.total} scenario-replications done",
+                )
             else:
-                on_progress(0.0, "loading configs and the kernel (the first run compiles it, about a minute)")
+                on_progress(
+                    0.0,
+                    "loading configs and the kernel (the first run compiles it, about a minute)",
+                )
         if "error" in box:
             raise box["error"]
         on_progress(1.0, "done")
@@ -265,8 +302,11 @@ def answer_sentences(kpis: pl.DataFrame, manifest: dict) -> list[str]:
     start, end = dt.date.fromisoformat(first["start"]), dt.date.fromisoformat(first["end"])
     years = (end - start).days / 365.25
     reps = manifest["replications"]
-    lines = [f"{other} vs {base}, {start} to {end} (levers from {reform['regime']['reform_date']}), "
-             f"{reps} replications with common random numbers; per year, 95% confidence interval:"]
+    intro = (
+        f"{other} vs {base}, {start} to {end} (levers from {reform['regime']['reform_date']}), "
+        f"{reps} replications with common random numbers; per year, 95% confidence interval:"
+    )
+    lines = [intro]
     for kpi, noun, scale, fmt in ANSWER_KPIS:
         row = comp.filter((pl.col("kpi") == kpi) & (pl.col("scenario") == other))
         if row.is_empty() or row["diff"][0] is None or math.isnan(row["diff"][0]):
@@ -278,7 +318,8 @@ def answer_sentences(kpis: pl.DataFrame, manifest: dict) -> list[str]:
         d *= factor
         if d < 0:
             text = f"the reform avoids {fmt.format(-d)} {noun} a year " + _fmt_interval(
-                fmt, None if hi is None else -hi, None if lo is None else -lo)
+                fmt, None if hi is None else -hi, None if lo is None else -lo
+            )
         elif d > 0:
             text = f"the reform adds {fmt.format(d)} {noun} a year " + _fmt_interval(fmt, lo, hi)
         else:
@@ -307,4 +348,3 @@ def new_run_dir(results: Path) -> Path:
         n += 1
         path = stem.with_name(f"{stem.name}-{n}")
     return path
-
