@@ -133,7 +133,6 @@ def cli_run(out: Path, tmp: Path) -> pl.DataFrame:
         ],
         cwd=tmp,
         check=False,
-        check=False,
         capture_output=True,
         text=True,
     )
