@@ -304,7 +304,8 @@ def answer_sentences(kpis: pl.DataFrame, manifest: dict) -> list[str]:
     reps = manifest["replications"]
     intro = (
         f"{other} vs {base}, {start} to {end} (levers from {reform['regime']['reform_date']}), "
-        f"{reps} replications with common random numbers; per year, 95% confidence interval:"
+        f"{reps} replication{'s' if reps != 1 else ''} with common random numbers; "
+        "per year, 95% confidence interval:"
     )
     lines = [intro]
     for kpi, noun, scale, fmt in ANSWER_KPIS:
