@@ -220,3 +220,19 @@ def test_bad_upload_shows_the_cli_error_and_the_app_keeps_running(page, server, 
     page.click("text=Teaching geography")
     page.wait_for_selector(".sektorsim-run", timeout=LONG)
     assert_local_only(page, server)
+
+
+def test_progress_sink_reads_the_cli_progress_bar():
+    """The page's progress comes from the same rich bar `sektorsim run` draws."""
+    from rich.console import Console
+
+    from sim.cli import progress
+    from sim.ui.core import ProgressSink
+
+    sink = ProgressSink()
+    console = Console(file=sink, force_terminal=True, width=200, color_system=None)
+    with progress(console, quiet=False) as bar:
+        job = bar.add_task("teaching vs teaching-reform (numba)", total=6)
+        for _ in range(4):
+            bar.advance(job)
+    assert (sink.done, sink.total) == (4, 6)
