@@ -24,8 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.report",),
     ("sim.studies",),
     ("sim.validation",),
-    ("sim.cli",),
-    ("sim.ui",),
+    ("sim.cli", "sim.ui"),  # the two front ends: the command line and the web page
     ("sim.__main__",),
 )
 

@@ -560,6 +560,28 @@ def trace(
     )
 
 
+@app.command()
+@fail_on_bad_input
+def ui(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (default: this machine only).")
+    ] = "127.0.0.1",
+    results: Annotated[
+        Path, typer.Option("--results", help="Folder for the page's run directories.")
+    ] = Path("results/ui"),
+    workers: Annotated[int, typer.Option(min=1, help="Processes per run.")] = 1,
+) -> None:
+    """Start a local web page for students: choose a config, toggle the reform's levers,
+    run today vs reform and download the run directory (needs the `ui` extra).
+
+    Example: `sektorsim ui --port 8765`
+    """
+    from sim.ui.serve import serve
+
+    serve(host, port, results, workers, announce=lambda text: out.print(text, highlight=False))
+
+
 def main() -> None:
     app(prog_name="sektorsim")
 
