@@ -3,9 +3,10 @@
 Scans the text files of sim/, configs/, experiments/, docs/, benchmarks/, tests/,
 README.md and CHANGELOG.md for references to files (``*.md``, ``*.yaml``, ``*.csv``,
 ``*.py``, ``*.json``, ``*.parquet``, optionally with a ``#anchor``) and checks that each
-resolves inside the repository, relative to the repository root or to the citing file;
-an anchor must be a heading or an explicit ``<a id="...">`` of the target. It also
-rejects paths that point outside the repository (the authors' shared folders).
+resolves inside the repository, relative to the repository root, to the citing file or
+to the package ``sim/``; an anchor must be a heading or an explicit ``<a id="...">`` of
+the target. It also rejects paths that point outside the repository (the authors'
+shared folders).
 
 Standard library only: it imports nothing from ``sim``.
 """
@@ -38,6 +39,8 @@ TEXT_SUFFIXES = frozenset({".py", ".md", ".yaml", ".yml", ".toml", ".txt", ".cfg
 SKIPPED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".venv"})
 #: This file is not scanned: its self-test cites missing files on purpose.
 SELF = Path(__file__).resolve()
+#: Paths inside the package may also be written relative to it (`flow/kernel.py`).
+PACKAGE = ROOT / "sim"
 
 #: Files a run or a command creates (so they need not exist in the repository), each with
 #: the reason. A reference to a file of one of these names is accepted.
@@ -198,7 +201,7 @@ def resolve(ref: Reference) -> Path | None:
     if raw.startswith("/"):
         candidates = [Path(raw)]
     else:
-        candidates = [ROOT / raw, ref.citing.parent / raw]
+        candidates = [ROOT / raw, ref.citing.parent / raw, PACKAGE / raw]
         if "/" not in raw:  # a bare name in prose: any file of that name in the repository
             candidates += files_by_name().get(raw, [])
     for candidate in candidates:
@@ -278,7 +281,7 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
             "See " + "MOD" + "EL.md section 9 and docs/no-such-page.md.",
             "Figures: docs/sources.md#no-such-anchor; the model: docs/model.md#1-the-question.",
             "Data in /wor" + "k/shared/data/municipalities.csv and seed" + "s/002.",
-            "Outputs: results/latest/kpis.parquet; code: sim/kpis.py; sibling: glossary.md.",
+            "Outputs: results/latest/kpis.parquet, code sim/outputs/kpis.py, see glossary.md.",
             "Not files: https://example.org/page.md, sim.flow.kernel, *.py.",
             "A local [link](#no-such-heading).",
         ]
@@ -295,7 +298,9 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
     assert "no heading or <a id> 'no-such-heading'" in joined
     assert "docs/model.md#1-the-question" not in joined  # heading slug resolves
     assert (
-        "kpis.parquet" not in joined and "sim/kpis.py" not in joined and "glossary.md" not in joined
+        "kpis.parquet" not in joined
+        and "sim/outputs/kpis.py" not in joined
+        and "glossary.md" not in joined
     )
     assert "/work/shared/data/municipalities.csv: no such file" in joined
     assert len(problems) == 5
