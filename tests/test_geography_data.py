@@ -1,6 +1,7 @@
 """The shipped geography files are complete and consistent with their sources.
 
-Standard library only, and independent of /work/shared: the reference totals are embedded.
+Standard library only, and independent of files outside the repository: the reference
+totals are embedded.
 Each check is a plain function of the rows, so it can be exercised on broken data too.
 """
 
@@ -23,7 +24,8 @@ HEADER = [
 BANDS = ("pop_65_74", "pop_75_84", "pop_85plus")
 
 # Health-council populations in thousands: reform proposal "Sundhed tæt på dig" (Dec 2024),
-# figure 9 "17 sundhedsråd" (seeds/002; shared/data/health_councils.csv).
+# figure 9 "17 sundhedsråd" (docs/sources.md#council-populations;
+# configs/geography/denmark.sources.yaml).
 COUNCIL_THOUSANDS = {
     "Vendsyssel": 160,
     "Limfjorden": 432,

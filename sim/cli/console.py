@@ -4,7 +4,6 @@ and the report files every run directory ends with."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from sim.outputs.summary import HEADLINE, MILLIONS, comparison, whole_window
+from sim.outputs.summary import HEADLINE, MILLIONS, comparison, format_estimate, whole_window
 
 out = Console()
 err = Console(stderr=True)
@@ -65,24 +64,15 @@ def summary_table(comp: pl.DataFrame, title: str) -> Table:
         scale = 1e-6 if kpi in MILLIONS else 1.0
         cells = [label]
         for row in comp.filter(comp["kpi"] == kpi).iter_rows(named=True):
-            cells.append(_ci(fmt, row["mean"], row["ci_low"], row["ci_high"], scale))
+            cells.append(format_estimate(fmt, row["mean"], row["ci_low"], row["ci_high"], scale))
             if row["scenario"] != scenarios[0]:
                 cells.append(
-                    _ci(fmt, row["diff"], row["diff_low"], row["diff_high"], scale, signed=True)
+                    format_estimate(
+                        fmt, row["diff"], row["diff_low"], row["diff_high"], scale, signed=True
+                    )
                 )
         table.add_row(*cells)
     return table
-
-
-def _ci(fmt: str, mean, lo, hi, scale: float, signed: bool = False) -> str:
-
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "–"
-    f = fmt.replace("{:", "{:+") if signed else fmt
-    text = f.format(mean * scale)
-    if lo is not None and not math.isnan(lo):
-        text += f" [{fmt.format(lo * scale)}, {fmt.format(hi * scale)}]"
-    return text
 
 
 def finish(run_dir: Path, no_report: bool, quiet: bool) -> None:

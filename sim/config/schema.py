@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 GROUPS: tuple[str, ...] = ("copd", "diabetes", "heart", "back", "multimorbid", "other")
 #: Age bands used by hazards; ``u65`` are 50-64 year olds with a target condition.
 AGE_BANDS: tuple[str, ...] = ("u65", "65-74", "75-84", "85plus")
-#: Conditions that chronic-care packages and hazard ratios refer to (seeds/002, 4.1).
+#: Conditions that chronic-care packages and hazard ratios refer to (reform proposal
+#: initiative 4.1; docs/sources.md#reform-proposal).
 CONDITIONS: tuple[str, ...] = ("copd", "diabetes", "heart", "back")
 
 

@@ -7,6 +7,7 @@ variance is far smaller than that of either scenario alone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -98,3 +99,16 @@ def comparison(
     return pl.DataFrame(
         rows, schema_overrides={"diff": pl.Float64, "diff_low": pl.Float64, "diff_high": pl.Float64}
     )
+
+
+def format_estimate(
+    fmt: str, value: float | None, lo=None, hi=None, scale: float = 1.0, signed: bool = False
+) -> str:
+    """`value [lo, hi]` in a KPI's format (scaled, e.g. to millions); "–" when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    f = fmt.replace("{:", "{:+") if signed else fmt
+    text = f.format(value * scale)
+    if lo is not None and not (isinstance(lo, float) and math.isnan(lo)):
+        text += f" [{fmt.format(lo * scale)}, {fmt.format(hi * scale)}]"
+    return text

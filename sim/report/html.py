@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 from pathlib import Path
 
 import polars as pl
@@ -14,7 +13,13 @@ from sim.config.evidence import rows as parameter_rows
 from sim.config.schema import Scenario
 from sim.files import write_text
 from sim.outputs.manifest import MANIFEST
-from sim.outputs.summary import HEADLINE, MILLIONS, comparison, whole_window
+from sim.outputs.summary import (
+    HEADLINE,
+    MILLIONS,
+    comparison,
+    format_estimate,
+    whole_window,
+)
 from sim.report.figures import make_figures
 
 CSS = """
@@ -34,16 +39,6 @@ details pre{background:#f8f8f8;padding:1em;overflow:auto;font-size:.8em}
 """
 
 
-def _cell(value, fmt: str, scale: float, lo=None, hi=None, signed=False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    f = fmt.replace("{:", "{:+") if signed else fmt
-    text = f.format(value * scale)
-    if lo is not None and not (isinstance(lo, float) and math.isnan(lo)):
-        text += f" [{fmt.format(lo * scale)}, {fmt.format(hi * scale)}]"
-    return text
-
-
 def comparison_rows(kpis: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the KPI comparison (whole window, national, draw 0)."""
     kpis = kpis.filter(pl.col("draw") == 0)
@@ -59,10 +54,12 @@ def comparison_rows(kpis: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
         scale = 1e-6 if kpi in MILLIONS else 1.0
         cells = [label]
         for row in comp.filter(pl.col("kpi") == kpi).iter_rows(named=True):
-            cells.append(_cell(row["mean"], fmt, scale, row["ci_low"], row["ci_high"]))
+            cells.append(format_estimate(fmt, row["mean"], row["ci_low"], row["ci_high"], scale))
             if row["scenario"] != scenarios[0]:
                 cells.append(
-                    _cell(row["diff"], fmt, scale, row["diff_low"], row["diff_high"], signed=True)
+                    format_estimate(
+                        fmt, row["diff"], row["diff_low"], row["diff_high"], scale, signed=True
+                    )
                 )
         rows.append(cells)
     return header, rows

@@ -269,7 +269,7 @@ def _answers(m: dict) -> dict[str, str]:
         + "\n\nEach parameter names its source or is an assumption with a range, in the "
         "config itself (`source:` / `assumption:`); `sektorsim params CONFIG` lists them.",
         "3.2": "The YAML configs are merged (`extends:`, then `--set` overrides) and validated "
-        "(`sim/config/schema.py`); the geography CSV is read by `sim/geography.py`; each "
+        "(`sim/config/schema.py`); the geography CSV is read by `sim/config/geography.py`; each "
         "replication samples its own initial cohort from the population rates. "
         f"Overrides: {_overrides(m)}.",
         "3.3": _by_scenario(scenarios, _parameters) + " (`configs/` YAML; "
@@ -285,7 +285,7 @@ def _answers(m: dict) -> dict[str, str]:
         + (f" (the scenario config sets {configured})" if configured != reps else "")
         + ". Each KPI is a mean over replications with a 95% Student-t interval; "
         "differences between scenarios are paired by replication, with common random "
-        "numbers, and get a 95% t-interval of the differences (`sim/summary.py`).",
+        "numbers, and get a 95% t-interval of the differences (`sim/outputs/summary.py`).",
         "5.1": "Python. Versions: "
         + (", ".join(f"{k} {v}" for k, v in versions.items()) or MISSING)
         + ".",
