@@ -73,6 +73,18 @@ COUNTER_MEASURES: tuple[Measure, ...] = (
         "stepup_blocked", "Step-ups blocked", "count", "Step-up requests that found no free bed."
     ),
     _counter(
+        "ht_blocked",
+        "Home treatment blocked",
+        "count",
+        "Episodes suitable for home treatment that found no free team place.",
+    ),
+    _counter(
+        "followup_blocked",
+        "Follow-ups blocked",
+        "count",
+        "Discharges that needed home-treatment follow-up and found no free team place.",
+    ),
+    _counter(
         "sop_admissions",
         "Intermediate-care admissions",
         "count",
@@ -121,10 +133,23 @@ COUNTER_MEASURES: tuple[Measure, ...] = (
         "Hospital bed-days of patients medically ready and waiting for a bed elsewhere.",
     ),
     _counter(
+        "delayed_discharge_days_late",
+        "Delayed-discharge bed-days from day 3",
+        "bed-days",
+        "The part of delayed-discharge bed-days after the first days of each wait, which the "
+        "municipality pays at the higher rate (Health Act §238).",
+    ),
+    _counter(
         "sop_bed_days",
         "Intermediate-care bed-days",
         "bed-days",
         "Occupied intermediate-care bed-days.",
+    ),
+    _counter(
+        "sop_stepup_bed_days",
+        "Intermediate-care bed-days, step-up",
+        "bed-days",
+        "Intermediate-care bed-days of stays that replaced a hospital admission (step-up).",
     ),
     _counter(
         "ht_days", "Home-treatment days", "place-days", "Occupied home-treatment team place-days."

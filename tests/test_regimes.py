@@ -80,7 +80,7 @@ def test_money_is_conserved_per_period(levers):
 def test_money_moves_between_the_right_payers():
     today = load_scenario(TEACHING)
     reform = load_scenario(TEACHING, ["regime.reform_date=2026-01-01"] + _levers_on())
-    period = build_periods(today.scenario)[1]
+    period = next(p for p in build_periods(today.scenario) if p.reported)
     names = lambda spec: {(f.name, f.payer, f.payee) for f in money_flows(spec.scenario, period)}  # noqa: E731
     assert ("kmf", "municipality", "region") in names(today)
     assert ("delayed_discharge_payment", "municipality", "region") in names(today)
@@ -108,6 +108,7 @@ def _stepdown_capacity(delayed_payment: float) -> tuple[float, float]:
         [
             "organisations.decision_rule=incentive",
             f"costs.delayed_discharge_day_dkk={delayed_payment}",
+            f"costs.delayed_discharge_late_day_dkk={delayed_payment}",
             "costs.kmf_per_admission_dkk=0",
             "settings.sop.beds_per_1000=0.8",
             "simulation.end=2027-07-01",

@@ -214,6 +214,21 @@ class Stay(Strict):
     cv: Number = Field(description="Coefficient of variation (ignored for exponential).")
 
 
+class BedPressure(Strict):
+    """Early discharge under bed pressure. The share of stays cut short rises smoothly with
+    the ward's occupancy when the bed is taken (a logistic curve), so that no result
+    hinges on occupancy sitting just below a threshold."""
+
+    midpoint: Probability = Field(
+        description="Occupancy at which half of the ceiling share of stays is cut short."
+    )
+    width: PositiveNumber = Field(
+        description="Logistic scale of the curve (occupancy); smaller is steeper."
+    )
+    max_share: Probability = Field(description="Share of stays cut short on a full ward.")
+    los_factor: Probability = Field(description="Stay multiplier of a stay cut short.")
+
+
 class Hospital(Strict):
     beds_per_1000: Number = Field(description="Acute medical beds per 1,000 simulated patients.")
     beds_override: dict[str, float] = Field(
@@ -221,10 +236,7 @@ class Hospital(Strict):
     )
     los_mean_days: ByGroup
     los: Stay
-    pressure_threshold: Probability = Field(
-        description="Occupancy from which stays are shortened (premature discharge)."
-    )
-    pressure_los_factor: Probability = Field(description="Stay multiplier under bed pressure.")
+    pressure: BedPressure
     stepdown: ProbabilityByGroup = Field(description="Discharges that need a step-down bed.")
     home_followup: ProbabilityByGroup = Field(
         description="Discharges with home-treatment follow-up."
@@ -320,7 +332,15 @@ class Costs(Strict):
     home_treatment_day_dkk: Number
     gp_contact_dkk: Number
     kmf_per_admission_dkk: Number = Field(description="Municipal co-financing per admission.")
-    delayed_discharge_day_dkk: Number = Field(description="Municipal payment per delayed day.")
+    delayed_discharge_day_dkk: Number = Field(
+        description="Municipal payment per delayed day, for the first days of a wait."
+    )
+    delayed_discharge_late_day_dkk: Number = Field(
+        description="Municipal payment per delayed day after the first days of a wait."
+    )
+    delayed_discharge_step_days: PositiveNumber = Field(
+        description="Days of a wait paid at the first rate before the late rate applies."
+    )
 
 
 # -------------------------------------------------------------------------- simulation

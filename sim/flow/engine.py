@@ -110,6 +110,7 @@ def new_state(inputs: FlowInputs, trace_ids: np.ndarray | None = None) -> dict[s
         pmark=f64(),
         delayed=i64(),
         delayed_since=f64(),
+        sop_stepup=i64(),
         premature=i64(),
         last_disc=f64(-1.0),
         disc_period=i64(),

@@ -64,8 +64,11 @@ class Params:
     los_mean: np.ndarray  # (group,)
     los_dist: int
     los_cv: float
-    pressure_threshold: float
+    pressure_midpoint: float
+    pressure_width: float
+    pressure_max_share: float
     pressure_factor: float
+    delay_step_days: float
     stepdown: np.ndarray  # (group,)
     followup: np.ndarray  # (group,)
     sop_stepup_mean: float
@@ -214,8 +217,11 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
         los_mean=group_table(st.hospital.los_mean_days.value),
         los_dist=DISTRIBUTIONS[st.hospital.los.distribution],
         los_cv=st.hospital.los.cv.value,
-        pressure_threshold=st.hospital.pressure_threshold.value,
-        pressure_factor=st.hospital.pressure_los_factor.value,
+        pressure_midpoint=st.hospital.pressure.midpoint.value,
+        pressure_width=st.hospital.pressure.width.value,
+        pressure_max_share=st.hospital.pressure.max_share.value,
+        pressure_factor=st.hospital.pressure.los_factor.value,
+        delay_step_days=scenario.costs.delayed_discharge_step_days.value,
         stepdown=group_table(st.hospital.stepdown.value),
         followup=group_table(st.hospital.home_followup.value),
         sop_stepup_mean=st.sop.stepup_mean_days.value,
@@ -283,6 +289,15 @@ def _period_starts(start: dt.date, end: dt.date, period: str) -> list[dt.date]:
     return dates
 
 
+def _period_floor(date: dt.date, period: str) -> dt.date:
+    """The start of the calendar period (month, quarter, year) holding `date`."""
+    if period == "year":
+        return dt.date(date.year, 1, 1)
+    if period == "quarter":
+        return dt.date(date.year, 3 * ((date.month - 1) // 3) + 1, 1)
+    return dt.date(date.year, date.month, 1)
+
+
 def period_label(date: dt.date, period: str) -> str:
     if period == "year":
         return f"{date.year}"
@@ -296,8 +311,16 @@ def build_periods(scenario: Scenario) -> tuple[Period, ...]:
     sim = scenario.simulation
     day0 = sim.start - dt.timedelta(days=sim.warmup_days)
     out: list[Period] = []
+    # The warm-up is planned like the reported window, period by period, so the
+    # organisations settle their capacity before reporting starts; the first warm-up
+    # period is the remainder up to the first calendar boundary.
     if sim.warmup_days:
-        out.append(Period("warmup", 0.0, float(sim.warmup_days), False, day0))
+        starts = _period_starts(_period_floor(day0, sim.period), sim.start, sim.period)
+        bounds = [day0] + [d for d in starts if d > day0]
+        for i, d in enumerate(bounds):
+            nxt = bounds[i + 1] if i + 1 < len(bounds) else sim.start
+            label = f"warmup-{period_label(d, sim.period)}"
+            out.append(Period(label, float((d - day0).days), float((nxt - day0).days), False, d))
     starts = _period_starts(sim.start, sim.end, sim.period)
     for i, d in enumerate(starts):
         nxt = starts[i + 1] if i + 1 < len(starts) else sim.end

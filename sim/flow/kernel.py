@@ -58,6 +58,7 @@ STATE_FIELDS = (
     "pmark",
     "delayed",
     "delayed_since",
+    "sop_stepup",
     "premature",
     "last_disc",
     "disc_period",
@@ -121,8 +122,11 @@ PARAM_FIELDS = (
     "los_mean",
     "los_dist",
     "los_cv",
-    "pressure_threshold",
+    "pressure_midpoint",
+    "pressure_width",
+    "pressure_max_share",
     "pressure_factor",
+    "delay_step_days",
     "stepdown",
     "followup",
     "sop_stepup_mean",
@@ -455,9 +459,18 @@ def go_home(st, P, S, p, t, clock):
 
 
 @njit(cache=True)
+def pressure_share(P, occupied, capacity):
+    """Share of stays cut short at this occupancy: a logistic curve, no threshold."""
+    if capacity <= 0:
+        return P.pressure_max_share
+    x = (occupied / capacity - P.pressure_midpoint) / P.pressure_width
+    return P.pressure_max_share / (1.0 + np.exp(-x))
+
+
+@njit(cache=True)
 def take_bed(st, P, S, p, h, t, k, stay):
     g = st.group[p]
-    premature = st.occ[U_HOSP, h] >= P.pressure_threshold * S.cap[U_HOSP, h]
+    premature = stay.random() < pressure_share(P, st.occ[U_HOSP, h], S.cap[U_HOSP, h])
     occupy(st, U_HOSP, h, t, k, 1)
     st.loc[p] = HOSPITAL
     st.unit[p] = h
@@ -500,11 +513,21 @@ def fill_hospital(st, P, S, h, t, k, stay):
 
 
 @njit(cache=True)
-def leave_hospital_bed(st, p, t, k):
+def count_delay(st, P, p, t, k):
+    """Delayed days since the last mark; those past the payment step also count as late."""
+    since = st.delayed_since[p]
+    count(st, k, p, K.DELAYED_DAYS, t - max(st.mark[p], since))
+    late_from = max(st.mark[p], since + P.delay_step_days)
+    if t > late_from:
+        count(st, k, p, K.DELAYED_DAYS_LATE, t - late_from)
+
+
+@njit(cache=True)
+def leave_hospital_bed(st, P, p, t, k):
     """Close the bed-day accounts of a patient leaving a hospital bed."""
     count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])
     if st.delayed[p] == 1:
-        count(st, k, p, K.DELAYED_DAYS, t - max(st.mark[p], st.delayed_since[p]))
+        count_delay(st, P, p, t, k)
         st.delayed[p] = 0
     occupy(st, U_HOSP, st.unit[p], t, k, -1)
 
@@ -513,7 +536,7 @@ def leave_hospital_bed(st, p, t, k):
 def discharge(st, P, S, p, t, k, dest, clock, route, stay):
     """The patient leaves the hospital bed: the index discharge for readmissions."""
     h = st.unit[p]
-    leave_hospital_bed(st, p, t, k)
+    leave_hospital_bed(st, P, p, t, k)
     count(st, k, p, K.DISCHARGES, 1.0)
     mass = P.excess_episodes
     if st.premature[p] == 1:
@@ -535,11 +558,21 @@ def discharge(st, P, S, p, t, k, dest, clock, route, stay):
 
 
 @njit(cache=True)
-def place_sop(st, P, p, u, t, k, mean, stay):
+def close_sop_days(st, p, t, k):
+    count(st, k, p, K.SOP_DAYS, t - st.mark[p])
+    if st.sop_stepup[p] == 1:
+        count(st, k, p, K.SOP_STEPUP_DAYS, t - st.mark[p])
+
+
+@njit(cache=True)
+def place_sop(st, P, p, u, t, k, stepup, stay):
+    """An intermediate-care stay: step-up (instead of an admission) or step-down."""
     occupy(st, U_SOP, u, t, k, 1)
     st.loc[p] = SOP
     st.unit[p] = u
     st.mark[p] = t
+    st.sop_stepup[p] = stepup
+    mean = P.sop_stepup_mean if stepup == 1 else P.sop_stepdown_mean
     count(st, k, p, K.SOP_ADMISSIONS, 1.0)
     st.ver[p] += 1
     push(st, t + draw_stay(stay, P.sop_dist, mean, P.sop_cv), E_SOP_END, p, st.ver[p])
@@ -579,7 +612,7 @@ def fill_sop(st, P, S, u, t, k, clock, route, stay):
         count(st, k, q, K.SOP_WAITS, 1.0)
         count(st, k, q, K.SOP_STEPDOWNS, 1.0)
         discharge(st, P, S, q, t, k, TO_SOP, clock, route, stay)
-        place_sop(st, P, q, u, t, k, P.sop_stepdown_mean, stay)
+        place_sop(st, P, q, u, t, k, 0, stay)
 
 
 @njit(cache=True)
@@ -620,7 +653,9 @@ def on_episode(st, P, S, p, t, k, clock, route, stay):
             return
     if route.random() < P.ht_suitable[g]:
         u = find_place(st, S, U_HT, S.ht_pool, P.ht_of_muni[m])
-        if u >= 0 and on_duty(S, u, t):
+        if u < 0:
+            count(st, k, p, K.HT_BLOCKED, 1.0)
+        elif on_duty(S, u, t):
             count(st, k, p, K.HT_EPISODES, 1.0)
             start_ht(st, p, u, t, k, P.ht_mean, stay)
             return
@@ -630,7 +665,7 @@ def on_episode(st, P, S, p, t, k, clock, route, stay):
         if route.random() < S.sop_accept[s]:
             u = find_place(st, S, U_SOP, S.sop_pool, s)
             if u >= 0:
-                place_sop(st, P, p, u, t, k, P.sop_stepup_mean, stay)
+                place_sop(st, P, p, u, t, k, 1, stay)
                 return
             count(st, k, p, K.STEPUP_BLOCKED, 1.0)
     admit(st, P, S, p, t, k, stay)
@@ -653,7 +688,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
                 count(st, k, p, K.SOP_WAITS, 1.0)
                 count(st, k, p, K.SOP_STEPDOWNS, 1.0)
                 discharge(st, P, S, p, t, k, TO_SOP, clock, route, stay)
-                place_sop(st, P, p, b, t, k, P.sop_stepdown_mean, stay)
+                place_sop(st, P, p, b, t, k, 0, stay)
             else:
                 st.delayed[p] = 1
                 st.delayed_since[p] = t
@@ -667,6 +702,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
             discharge(st, P, S, p, t, k, TO_FOLLOWUP, clock, route, stay)
             start_ht(st, p, tu, t, k, P.ht_followup_mean, stay)
             return
+        count(st, k, p, K.FOLLOWUP_BLOCKED, 1.0)
     discharge(st, P, S, p, t, k, TO_HOME, clock, route, stay)
     go_home(st, P, S, p, t, clock)
 
@@ -674,7 +710,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
 @njit(cache=True)
 def on_sop_end(st, P, S, p, t, k, clock, route, stay):
     u = st.unit[p]
-    count(st, k, p, K.SOP_DAYS, t - st.mark[p])
+    close_sop_days(st, p, t, k)
     occupy(st, U_SOP, u, t, k, -1)
     fill_sop(st, P, S, u, t, k, clock, route, stay)
     if route.random() < P.sop_escalation:
@@ -709,13 +745,13 @@ def die(st, P, S, p, t, k, clock, route, stay):
         count(st, k, p, K.DEATHS_IN_HOSPITAL, 1.0)
         if st.delayed[p] == 1:
             q_remove(st, U_SOP, P.sop_of_muni[st.muni[p]], p)
-        leave_hospital_bed(st, p, t, k)
+        leave_hospital_bed(st, P, p, t, k)
         fill_hospital(st, P, S, u, t, k, stay)
     elif loc == QUEUE:
         count(st, k, p, K.DEATHS_IN_HOSPITAL, 1.0)
         q_remove(st, U_HOSP, u, p)
     elif loc == SOP:
-        count(st, k, p, K.SOP_DAYS, t - st.mark[p])
+        close_sop_days(st, p, t, k)
         occupy(st, U_SOP, u, t, k, -1)
         fill_sop(st, P, S, u, t, k, clock, route, stay)
     elif loc == HT:
@@ -860,7 +896,7 @@ def update_enrolment(st, P, S, t, clock):
 
 
 @njit(cache=True)
-def close_period(st, t, k):
+def close_period(st, P, t, k):
     """Split every running time integral at the period boundary."""
     for p in range(st.n_patients[0]):
         loc = st.loc[p]
@@ -871,10 +907,10 @@ def close_period(st, t, k):
         if loc == HOSPITAL:
             count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])
             if st.delayed[p] == 1:
-                count(st, k, p, K.DELAYED_DAYS, t - max(st.mark[p], st.delayed_since[p]))
+                count_delay(st, P, p, t, k)
             st.mark[p] = t
         elif loc == SOP:
-            count(st, k, p, K.SOP_DAYS, t - st.mark[p])
+            close_sop_days(st, p, t, k)
             st.mark[p] = t
         elif loc == HT:
             count(st, k, p, K.HT_DAYS, t - st.mark[p])
@@ -961,7 +997,7 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
         if check:
             check_state(st, P, S)
     st.now[0] = t_end
-    close_period(st, t_end, k)
+    close_period(st, P, t_end, k)
     return events
 
 

@@ -63,7 +63,7 @@ def single_queue_model(
         los_mean=np.full(N_GROUPS, mean_stay),
         los_dist=stay_dist,
         los_cv=1.0,
-        pressure_threshold=10.0,
+        pressure_max_share=0.0,  # no stays cut short: a pure queue
         stepdown=zero_g,
         followup=zero_g,
         sop_stepup_mean=mean_stay,

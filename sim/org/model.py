@@ -19,7 +19,7 @@ from sim.flow.counters import C
 from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit, unit_capacity
 from sim.measures import COUNTERS
 from sim.org.rules import Decision, Observation, Rule
-from sim.regime.costs import PAYERS, money_flows
+from sim.regime.costs import PAYERS, cost_to, money_flows, net_cost_columns
 from sim.regime.levers import build_period_settings, lever_on
 
 
@@ -151,31 +151,23 @@ class HealthSystem(mesa.Model):
         """Net cost per payer and municipality for the period, from the regime's money flows."""
         frame = pl.DataFrame({name: counts[:, C[name]] for name in COUNTERS})
         flows = money_flows(self.scenario, self.inputs.periods[self.k])
-        out = {}
-        for payer in PAYERS:
-            terms = [f.amount for f in flows if f.payer == payer] + [
-                -f.amount for f in flows if f.payee == payer
-            ]
-            out[payer] = (
-                frame.select(pl.sum_horizontal(terms)).to_series().to_numpy()
-                if terms
-                else np.zeros(len(counts))
-            )
-        return out
+        net = frame.select(net_cost_columns(flows))
+        return {payer: net[f"cost_{payer}_dkk"].to_numpy() for payer in PAYERS}
 
     def own_costs(self, agent: Organisation) -> tuple[float, float]:
-        """What a delayed day and an admission for want of a step-up bed cost this decider."""
-        c = self.scenario.costs
-        period = self.inputs.periods[self.k]
-        if isinstance(agent, Municipality):
-            kmf = (
-                0.0
-                if lever_on(self.scenario, "no_kmf", period.first_date)
-                else c.kmf_per_admission_dkk.value
-            )
-            return c.delayed_discharge_day_dkk.value, kmf
-        stay = agent.observed[C["hospital_bed_days"]] / max(agent.observed[C["discharges"]], 1.0)
-        return c.hospital_bed_day_dkk.value, c.hospital_bed_day_dkk.value * stay
+        """What a delayed day and an admission for want of a step-up bed cost this decider,
+        priced by the same money flows that settle the period."""
+        flows = money_flows(self.scenario, self.inputs.periods[self.k])
+        obs = agent.observed
+        stay = obs[C["hospital_bed_days"]] / max(obs[C["discharges"]], 1.0)
+        late = obs[C["delayed_discharge_days_late"]] / max(obs[C["delayed_discharge_days"]], 1.0)
+        delayed_day = {
+            "hospital_bed_days": 1.0,
+            "delayed_discharge_days": 1.0,
+            "delayed_discharge_days_late": late,
+        }
+        admission = {"admissions": 1.0, "hospital_bed_days": stay, "discharges": 1.0}
+        return cost_to(flows, agent.payer, delayed_day), cost_to(flows, agent.payer, admission)
 
     def decide(self, settings: PeriodSettings, counts: np.ndarray) -> None:
         period = self.inputs.periods[self.k]

@@ -80,6 +80,7 @@ class Patient:
         "alive_since",
         "delayed_since",
         "premature",
+        "stepup",
         "last_discharge",
         "discharge_period",
         "discharge_counted",
@@ -99,6 +100,7 @@ class Patient:
         self.alive_since = now
         self.delayed_since: float | None = None
         self.premature = False
+        self.stepup = False
         self.last_discharge: float | None = None
         self.discharge_period = 0
         self.discharge_counted = True
@@ -159,9 +161,15 @@ class SimpyEngine:
         if patient.place == "hospital":
             self.count(patient, K.HOSPITAL_DAYS, now - patient.since)
             if patient.delayed_since is not None:
-                self.count(patient, K.DELAYED_DAYS, now - max(patient.since, patient.delayed_since))
+                start = max(patient.since, patient.delayed_since)
+                self.count(patient, K.DELAYED_DAYS, now - start)
+                late_from = max(patient.since, patient.delayed_since + self.p.delay_step_days)
+                if now > late_from:
+                    self.count(patient, K.DELAYED_DAYS_LATE, now - late_from)
         elif patient.place == "sop":
             self.count(patient, K.SOP_DAYS, now - patient.since)
+            if patient.stepup:
+                self.count(patient, K.SOP_STEPUP_DAYS, now - patient.since)
         elif patient.place == "ht":
             self.count(patient, K.HT_DAYS, now - patient.since)
         patient.since = now
@@ -307,10 +315,9 @@ class SimpyEngine:
         if self.chance(p.ht_suitable[g]):
             team = self.free_place(HT, self.inputs.units.ht_of_muni[m])
             hour = (now % 1.0) * 24.0
-            if (
-                team is not None
-                and (hour - s.ht_duty_start[team.index]) % 24.0 < s.ht_duty_hours[team.index]
-            ):
+            if team is None:
+                self.count(patient, K.HT_BLOCKED)
+            elif (hour - s.ht_duty_start[team.index]) % 24.0 < s.ht_duty_hours[team.index]:
                 self.count(patient, K.HT_EPISODES)
                 yield from self.home_treatment(patient, team, p.ht_mean)
                 return
@@ -320,7 +327,7 @@ class SimpyEngine:
             if self.chance(s.sop_accept[own]):
                 bed = self.free_place(SOP, own)
                 if bed is not None:
-                    yield from self.intermediate_care(patient, bed, p.sop_stepup_mean)
+                    yield from self.intermediate_care(patient, bed, stepup=True)
                     return
                 self.count(patient, K.STEPUP_BLOCKED)
         yield from self.hospital(patient)
@@ -346,8 +353,10 @@ class SimpyEngine:
             self.count(patient, K.HT_ESCALATIONS)
             yield from self.hospital(patient)
 
-    def intermediate_care(self, patient: Patient, bed: Pool, mean: float):
+    def intermediate_care(self, patient: Patient, bed: Pool, stepup: bool):
+        mean = self.p.sop_stepup_mean if stepup else self.p.sop_stepdown_mean
         bed.take()
+        patient.stepup = stepup
         self.move(patient, "sop", bed)
         self.count(patient, K.SOP_ADMISSIONS)
         yield from self.wait(patient, float(self.stay(self.p.sop_dist, mean, self.p.sop_cv)))
@@ -425,7 +434,7 @@ class SimpyEngine:
                 self.count(patient, K.SOP_STEPDOWNS)
                 self.discharge(patient, ward, p.hr_stepdown)
                 bed.release()  # intermediate_care takes it again (keeps one code path)
-                yield from self.intermediate_care(patient, bed, p.sop_stepdown_mean)
+                yield from self.intermediate_care(patient, bed, stepup=False)
                 return
         elif u < p.stepdown[g] + p.followup[g]:
             team = self.free_place(HT, self.inputs.units.ht_of_muni[patient.muni])
@@ -434,6 +443,7 @@ class SimpyEngine:
                 self.discharge(patient, ward, p.hr_followup)
                 yield from self.home_treatment(patient, team, p.ht_followup_mean)
                 return
+            self.count(patient, K.FOLLOWUP_BLOCKED)
         self.discharge(patient, ward, 1.0)
 
     def wait_in_queue(self, patient: Patient, pool: Pool, granted: simpy.Event):
@@ -447,9 +457,17 @@ class SimpyEngine:
                 raise Died from None
             raise
 
+    def pressure_share(self, occupied: int, capacity: int) -> float:
+        """Share of stays cut short at this occupancy (the logistic curve of the spec)."""
+        p = self.p
+        if capacity <= 0:
+            return p.pressure_max_share
+        x = (occupied / capacity - p.pressure_midpoint) / p.pressure_width
+        return p.pressure_max_share / (1.0 + np.exp(-x))
+
     def take_bed(self, patient: Patient, ward: Pool, reserved: bool = False) -> None:
-        patient.premature = (
-            ward.used - (1 if reserved else 0) >= self.p.pressure_threshold * ward.capacity
+        patient.premature = self.rng["stay"].random() < self.pressure_share(
+            ward.used - (1 if reserved else 0), ward.capacity
         )
         if not reserved:
             ward.take()

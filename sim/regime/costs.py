@@ -1,19 +1,22 @@
-"""Who pays: resource costs and transfers between payers, per KPI row.
+"""Who pays: resource costs and transfers between payers, per KPI row, in one place.
 
-Each flow has one payer and one payee, so the money paid equals the money received by
-construction; a payer's net cost is what it pays minus what it receives. Resource use
-(bed-days, visits) is paid to `provider`, outside the payers. Which flows exist depends
-on the regime's levers in the row's period (docs/model.md section 5, the "money" row).
+Every flow is linear in one counter: `counter × price`, paid by one payer to one payee,
+so the money paid equals the money received by construction; a payer's net cost is what
+it pays minus what it receives. Resource use (bed-days, visits) is paid to `provider`,
+outside the payers. Which flows exist depends on the regime's levers in the row's period
+(docs/model.md section 5, the "money" row). The organisations weigh their decisions with
+the same flows (`cost_to`), so the money and the incentives cannot disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from sim.config.schema import Scenario
+from sim.constants import DAYS_PER_YEAR
 from sim.flow.inputs import Period
 from sim.regime.levers import lever_on
 
@@ -25,70 +28,97 @@ class Flow:
     name: str
     payer: str
     payee: str
-    amount: pl.Expr
+    counter: str
+    price: float  # DKK per unit of the counter
+
+    @property
+    def amount(self) -> pl.Expr:
+        return pl.col(self.counter) * self.price
+
+
+def owner(scenario: Scenario, period: Period) -> str:
+    """Who runs (and pays for) intermediate-care beds and home-treatment teams."""
+    return "region" if lever_on(scenario, "regional_beds", period.first_date) else "municipality"
 
 
 def money_flows(scenario: Scenario, period: Period) -> list[Flow]:
     """The flows of one period: ownership of beds and teams decides who pays for them."""
     c, st, rv = scenario.costs, scenario.settings, scenario.regime.reform
     on = lambda lever: lever_on(scenario, lever, period.first_date)  # noqa: E731
-    owner = "region" if on("regional_beds") else "municipality"
+    runs = owner(scenario, period)
     payment = (
         rv.user_payment_dkk_per_day.value
         if on("no_user_payment")
         else st.sop.user_payment_dkk_per_day.value
     )
     kmf = rv.kmf_per_admission_dkk.value if on("no_kmf") else c.kmf_per_admission_dkk.value
-    col = pl.col
     flows = [
         Flow(
             "hospital_bed_days",
             "region",
             "provider",
-            col("hospital_bed_days") * c.hospital_bed_day_dkk.value,
+            "hospital_bed_days",
+            c.hospital_bed_day_dkk.value,
         ),
-        Flow("gp_contacts", "region", "provider", col("gp_contacts") * c.gp_contact_dkk.value),
-        Flow("sop_bed_days", owner, "provider", col("sop_bed_days") * c.sop_bed_day_dkk.value),
-        Flow(
-            "home_treatment_days",
-            owner,
-            "provider",
-            col("ht_days") * c.home_treatment_day_dkk.value,
-        ),
-        Flow("sop_user_payment", "citizen", owner, col("sop_bed_days") * payment),
-        Flow("kmf", "municipality", "region", col("admissions") * kmf),
+        Flow("gp_contacts", "region", "provider", "gp_contacts", c.gp_contact_dkk.value),
+        Flow("sop_bed_days", runs, "provider", "sop_bed_days", c.sop_bed_day_dkk.value),
+        Flow("home_treatment_days", runs, "provider", "ht_days", c.home_treatment_day_dkk.value),
+        Flow("sop_user_payment", "citizen", runs, "sop_bed_days", payment),
+        Flow("kmf", "municipality", "region", "admissions", kmf),
     ]
-    if owner == "municipality":  # a region does not pay itself for its own delayed patients
-        flows.append(
+    if runs == "municipality":  # a region does not pay itself for its own delayed patients
+        early, late = c.delayed_discharge_day_dkk.value, c.delayed_discharge_late_day_dkk.value
+        flows += [
             Flow(
                 "delayed_discharge_payment",
                 "municipality",
                 "region",
-                col("delayed_discharge_days") * c.delayed_discharge_day_dkk.value,
-            )
-        )
+                "delayed_discharge_days",
+                early,
+            ),
+            Flow(  # from day 3 of a wait the day costs `late`: the difference on top
+                "delayed_discharge_payment_late",
+                "municipality",
+                "region",
+                "delayed_discharge_days_late",
+                late - early,
+            ),
+        ]
     if on("investment_engine"):
-        per_day = rv.investment_dkk_per_1000_year.value / 1000.0 / 365.25
-        flows.append(Flow("investment_engine", "state", "region", col("person_days") * per_day))
+        per_day = rv.investment_dkk_per_1000_year.value / 1000.0 / DAYS_PER_YEAR
+        flows.append(Flow("investment_engine", "state", "region", "person_days", per_day))
     return flows
 
 
+def cost_to(flows: Sequence[Flow], payer: str, activity: Mapping[str, float]) -> float:
+    """What `activity` (units of each counter, e.g. one delayed day) costs `payer`, net of
+    what it receives, under these flows; the decision rules price their options with it."""
+    total = 0.0
+    for f in flows:
+        units = activity.get(f.counter, 0.0)
+        if f.payer == payer:
+            total += units * f.price
+        if f.payee == payer:
+            total -= units * f.price
+    return total
+
+
+def net_cost_columns(flows: Sequence[Flow]) -> list[pl.Expr]:
+    """Net cost per payer (`cost_<payer>_dkk`) and the resource cost (`cost_total_dkk`)."""
+    columns = []
+    for payer in PAYERS:
+        terms = [f.amount for f in flows if f.payer == payer]
+        terms += [-f.amount for f in flows if f.payee == payer]
+        columns.append(pl.sum_horizontal(terms or [pl.lit(0.0)]).alias(f"cost_{payer}_dkk"))
+    total = pl.sum_horizontal([f.amount for f in flows if f.payee == "provider"])
+    return [*columns, total.alias("cost_total_dkk")]
+
+
 def add_costs(df: pl.DataFrame, scenario: Scenario, periods: Sequence[Period]) -> pl.DataFrame:
-    """Net cost per payer (cost_region_dkk, ...) and the resource cost (cost_total_dkk)."""
+    """The cost columns of every KPI row, period by period (levers act from a date)."""
     parts = []
     for period in periods:
         rows = df.filter(pl.col("period") == period.label)
-        if rows.height == 0:
-            continue
-        flows = money_flows(scenario, period)
-        columns = []
-        for payer in PAYERS:
-            terms = [f.amount for f in flows if f.payer == payer] + [
-                -f.amount for f in flows if f.payee == payer
-            ]
-            columns.append(pl.sum_horizontal(terms or [pl.lit(0.0)]).alias(f"cost_{payer}_dkk"))
-        total = pl.sum_horizontal([f.amount for f in flows if f.payee == "provider"]).alias(
-            "cost_total_dkk"
-        )
-        parts.append(rows.with_columns(*columns, total))
+        if rows.height:
+            parts.append(rows.with_columns(*net_cost_columns(money_flows(scenario, period))))
     return pl.concat(parts)
