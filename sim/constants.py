@@ -10,3 +10,5 @@ DAYS_PER_YEAR = 365.25
 READMISSION_DAYS = 30.0
 #: Ages (years) at which a patient moves into the next age band (50-64 | 65-74 | 75-84 | 85+).
 AGE_BAND_EDGES: tuple[float, ...] = (65.0, 75.0, 85.0)
+#: Mortality after an admission is counted within this many days of it.
+MORTALITY_DAYS = 30.0

@@ -114,6 +114,12 @@ COUNTER_MEASURES: tuple[Measure, ...] = (
     _counter("deaths", "Deaths", "count", "Deaths anywhere."),
     _counter("deaths_in_hospital", "Deaths in hospital", "count", "Deaths during a hospital stay."),
     _counter(
+        "admission_deaths_30d",
+        "Deaths within 30 days of admission",
+        "count",
+        "Deaths within 30 days of an acute admission, counted in the admission's period.",
+    ),
+    _counter(
         "premature_discharges",
         "Premature discharges",
         "count",
@@ -211,6 +217,14 @@ RATE_MEASURES: tuple[Measure, ...] = (
         "rate",
         ratio=("sop_bed_days", "sop_admissions"),
     ),
+    Measure(
+        "mortality_30d_after_admission",
+        "30-day mortality after admission",
+        "share of admissions",
+        "admission_deaths_30d / admissions.",
+        "rate",
+        ratio=("admission_deaths_30d", "admissions"),
+    ),
     Measure("population", "Mean population", "persons", "person_days / period length.", "rate"),
     Measure(
         "admissions_per_1000_year",
@@ -242,6 +256,7 @@ TARGET_LABELS: dict[str, str] = {
     "deaths_per_1000_year": "deaths per 1,000 a year",
     "delayed_discharge_days_per_year": "delayed-discharge bed-days a year",
     "sop_mean_stay_days": "intermediate-care stay (days)",
+    "mortality_30d_after_admission": "deaths within 30 days of an admission, per admission",
 }
 
 MEASURES: dict[str, Measure] = {

@@ -186,14 +186,28 @@ class Episodes(Strict):
         return _complete(v, CONDITIONS, "condition")
 
 
+class SettingRisk(Strict):
+    """Relative risk of death of an acute episode by where it is treated (hospital = 1).
+    Episodes the GP or the responsibility window resolve are never on a fatal course."""
+
+    hospital: PositiveNumber
+    home_treatment: PositiveNumber
+    stepup: PositiveNumber
+
+
 class Mortality(Strict):
     background_per_year: ByAgeBand
     frailty_hr: dict[Literal["medium", "high"], Number]
-    in_hospital: ProbabilityByGroup = Field(description="Death during an acute admission.")
-    post_discharge_excess: Number = Field(
-        description="Expected extra deaths per discharge from the decaying post-discharge hazard."
+    episode_fatality: ProbabilityByGroup = Field(
+        description="Chance that an acute episode kills, wherever it is treated (relative "
+        "risk 1); the episode's severity decides it, so it belongs to the episode."
     )
-    post_discharge_decay_days: PositiveNumber
+    setting_rr: SettingRisk
+    post_episode_excess: Number = Field(
+        description="Expected extra deaths after a survived episode (decaying hazard), "
+        "times the setting's relative risk."
+    )
+    post_episode_decay_days: PositiveNumber
 
 
 class Triage(Strict):

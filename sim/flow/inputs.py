@@ -55,7 +55,8 @@ class Params:
     hr_followup: float
     death_rate: np.ndarray  # (band,) per day
     death_frailty_hr: np.ndarray  # (3,)
-    death_in_hospital: np.ndarray  # (group,)
+    episode_fatality: np.ndarray  # (group,)
+    setting_rr: np.ndarray  # (setting,) hospital, home treatment, step-up, GP, window
     excess_deaths: float
     excess_death_decay: float
     gp_resolve: np.ndarray  # (group,)
@@ -208,9 +209,18 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
         hr_followup=ep.post_discharge.hr_home_followup.value,
         death_rate=_band_table(mo.background_per_year.value) / DAYS_PER_YEAR,
         death_frailty_hr=frail(mo.frailty_hr),
-        death_in_hospital=group_table(mo.in_hospital.value),
-        excess_deaths=mo.post_discharge_excess.value,
-        excess_death_decay=mo.post_discharge_decay_days.value,
+        episode_fatality=group_table(mo.episode_fatality.value),
+        setting_rr=np.array(
+            [
+                mo.setting_rr.hospital.value,
+                mo.setting_rr.home_treatment.value,
+                mo.setting_rr.stepup.value,
+                1.0,
+                1.0,
+            ]  # GP and window resolve no fatal course
+        ),
+        excess_deaths=mo.post_episode_excess.value,
+        excess_death_decay=mo.post_episode_decay_days.value,
         gp_resolve=group_table(tr.gp_resolve.value),
         ht_suitable=group_table(tr.home_treatment_suitable.value),
         stepup_suitable=group_table(tr.stepup_suitable.value),

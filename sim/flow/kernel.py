@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, types
 from numba.experimental import structref
 
-from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR, READMISSION_DAYS
+from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR, MORTALITY_DAYS, READMISSION_DAYS
 from sim.flow import cache as _cache
 from sim.flow import counters as K
 
@@ -28,6 +28,8 @@ HOME, QUEUE, HOSPITAL, SOP, HT, DEAD, UNBORN = 0, 1, 2, 3, 4, 5, 6
 E_EPISODE, E_DEATH, E_XDEATH, E_AGE, E_READY, E_SOP_END, E_HT_END, E_ENTRY = 0, 1, 2, 3, 4, 5, 6, 7
 # unit kinds in unit_occ
 U_HOSP, U_SOP, U_HT = 0, 1, 2
+# where an acute episode is treated (index of Params.setting_rr)
+R_HOSPITAL, R_HOME_TREATMENT, R_STEPUP, R_GP, R_WINDOW = 0, 1, 2, 3, 4
 # discharge destinations
 TO_HOME, TO_SOP, TO_FOLLOWUP = 0, 1, 2
 # how an episode was resolved at home (st.note, read only by the trace)
@@ -58,7 +60,10 @@ STATE_FIELDS = (
     "pmark",
     "delayed",
     "delayed_since",
-    "sop_stepup",
+    "treating",  # an SOP or home-treatment stay that treats an acute episode
+    "severity",
+    "adm_t",
+    "adm_k",
     "premature",
     "last_disc",
     "disc_period",
@@ -113,7 +118,8 @@ PARAM_FIELDS = (
     "hr_followup",
     "death_rate",
     "death_frailty_hr",
-    "death_in_hospital",
+    "episode_fatality",
+    "setting_rr",
     "excess_deaths",
     "excess_death_decay",
     "gp_resolve",
@@ -489,6 +495,8 @@ def take_bed(st, P, S, p, h, t, k, stay):
 def admit(st, P, S, p, t, k, stay):
     """An acute admission: counted now; a bed now or the hospital's FIFO queue."""
     count(st, k, p, K.ADMISSIONS, 1.0)
+    st.adm_t[p] = t
+    st.adm_k[p] = k
     d = st.last_disc[p]
     if d >= 0.0 and st.disc_counted[p] == 0 and t - d <= READMISSION_DAYS:
         st.counts[st.disc_period[p], st.muni[p], st.group[p], K.READMISSIONS] += 1.0
@@ -551,16 +559,14 @@ def discharge(st, P, S, p, t, k, dest, clock, route, stay):
     st.disc_period[p] = k
     st.disc_counted[p] = 0
     st.resp_until[p] = t + S.window_days if route.random() < S.coverage[st.group[p]] else -1.0
-    tx = draw_excess(clock, t, t, P.excess_deaths, P.excess_death_decay)
-    if tx < INF:
-        defer(st, tx, E_XDEATH, p, 0)
+    after_episode(st, P, p, t, R_HOSPITAL, clock)
     fill_hospital(st, P, S, h, t, k, stay)
 
 
 @njit(cache=True)
 def close_sop_days(st, p, t, k):
     count(st, k, p, K.SOP_DAYS, t - st.mark[p])
-    if st.sop_stepup[p] == 1:
+    if st.treating[p] == 1:
         count(st, k, p, K.SOP_STEPUP_DAYS, t - st.mark[p])
 
 
@@ -571,7 +577,7 @@ def place_sop(st, P, p, u, t, k, stepup, stay):
     st.loc[p] = SOP
     st.unit[p] = u
     st.mark[p] = t
-    st.sop_stepup[p] = stepup
+    st.treating[p] = stepup
     mean = P.sop_stepup_mean if stepup == 1 else P.sop_stepdown_mean
     count(st, k, p, K.SOP_ADMISSIONS, 1.0)
     st.ver[p] += 1
@@ -616,11 +622,13 @@ def fill_sop(st, P, S, u, t, k, clock, route, stay):
 
 
 @njit(cache=True)
-def start_ht(st, p, u, t, k, mean, stay):
+def start_ht(st, p, u, t, k, treating, mean, stay):
+    """A home-treatment stay: treating an episode, or following up a discharge."""
     occupy(st, U_HT, u, t, k, 1)
     st.loc[p] = HT
     st.unit[p] = u
     st.mark[p] = t
+    st.treating[p] = treating
     st.ver[p] += 1
     push(st, t + stay.exponential(mean), E_HT_END, p, st.ver[p])
 
@@ -631,25 +639,58 @@ def on_duty(S, u, t):
     return (hour - S.ht_duty_start[u]) % 24.0 < S.ht_duty_hours[u]
 
 
+# ----------------------------------------------------------------- episode outcome
+@njit(cache=True)
+def fatal(st, P, p, setting):
+    """Does the current episode kill the patient, treated in this setting? Death belongs
+    to the episode (its severity, the patient's group) and a setting changes it only
+    through its relative risk, so with every relative risk 1 it does not matter where."""
+    return st.severity[p] < P.episode_fatality[st.group[p]] * P.setting_rr[setting]
+
+
+@njit(cache=True)
+def after_episode(st, P, p, t, setting, clock):
+    """An episode survived: the decaying excess death hazard of the weeks after it."""
+    mass = P.excess_deaths * P.setting_rr[setting]
+    tx = draw_excess(clock, t, t, mass, P.excess_death_decay)
+    if tx < INF:
+        defer(st, tx, E_XDEATH, p, 0)
+
+
+@njit(cache=True)
+def end_episode_at_home(st, P, S, p, t, k, setting, clock, route, stay):
+    """An episode treated outside hospital ends: death, or home with the excess hazard.
+    The patient has already left any bed or team place."""
+    st.loc[p] = HOME
+    if fatal(st, P, p, setting):
+        die(st, P, S, p, t, k, clock, route, stay)
+        return
+    after_episode(st, P, p, t, setting, clock)
+    go_home(st, P, S, p, t, clock)
+
+
 # --------------------------------------------------------------------- handlers
 @njit(cache=True)
 def on_episode(st, P, S, p, t, k, clock, route, stay):
-    """Triage: responsibility window, GP, home treatment, step-up bed, hospital."""
+    """Triage: responsibility window, GP, home treatment, step-up bed, hospital. An episode
+    on a fatal course (by its severity) is not one the window or the GP resolves."""
     count(st, k, p, K.EPISODES, 1.0)
     g = st.group[p]
     m = st.muni[p]
     st.note[0] = NOTE_NONE
-    if t < st.resp_until[p] and route.random() < S.window_resolve:
+    st.severity[p] = route.random()
+    grave = st.severity[p] < P.episode_fatality[g]
+    if t < st.resp_until[p] and route.random() < S.window_resolve and not grave:
         count(st, k, p, K.WINDOW_RESOLVED, 1.0)
         st.note[0] = NOTE_WINDOW
-        go_home(st, P, S, p, t, clock)
+        end_episode_at_home(st, P, S, p, t, k, R_WINDOW, clock, route, stay)
         return
     if route.random() < S.gp_access[m]:
         count(st, k, p, K.GP_CONTACTS, 1.0)
-        if route.random() < P.gp_resolve[g]:
+        if route.random() < P.gp_resolve[g] and not grave:
             count(st, k, p, K.GP_RESOLVED, 1.0)
             st.note[0] = NOTE_GP
-            go_home(st, P, S, p, t, clock)
+            end_episode_at_home(st, P, S, p, t, k, R_GP, clock, route, stay)
             return
     if route.random() < P.ht_suitable[g]:
         u = find_place(st, S, U_HT, S.ht_pool, P.ht_of_muni[m])
@@ -657,7 +698,7 @@ def on_episode(st, P, S, p, t, k, clock, route, stay):
             count(st, k, p, K.HT_BLOCKED, 1.0)
         elif on_duty(S, u, t):
             count(st, k, p, K.HT_EPISODES, 1.0)
-            start_ht(st, p, u, t, k, P.ht_mean, stay)
+            start_ht(st, p, u, t, k, 1, P.ht_mean, stay)
             return
     if route.random() < P.stepup_suitable[g]:
         count(st, k, p, K.STEPUP_REQUESTS, 1.0)
@@ -676,7 +717,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
     """End of the medical stay: death, step-down (or delayed discharge), follow-up, home."""
     g = st.group[p]
     m = st.muni[p]
-    if route.random() < P.death_in_hospital[g]:
+    if fatal(st, P, p, R_HOSPITAL):
         die(st, P, S, p, t, k, clock, route, stay)
         return
     u = route.random()
@@ -700,7 +741,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
         if tu >= 0:
             count(st, k, p, K.HT_FOLLOWUPS, 1.0)
             discharge(st, P, S, p, t, k, TO_FOLLOWUP, clock, route, stay)
-            start_ht(st, p, tu, t, k, P.ht_followup_mean, stay)
+            start_ht(st, p, tu, t, k, 0, P.ht_followup_mean, stay)
             return
         count(st, k, p, K.FOLLOWUP_BLOCKED, 1.0)
     discharge(st, P, S, p, t, k, TO_HOME, clock, route, stay)
@@ -710,23 +751,29 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
 @njit(cache=True)
 def on_sop_end(st, P, S, p, t, k, clock, route, stay):
     u = st.unit[p]
+    stepup = st.treating[p]
     close_sop_days(st, p, t, k)
     occupy(st, U_SOP, u, t, k, -1)
     fill_sop(st, P, S, u, t, k, clock, route, stay)
     if route.random() < P.sop_escalation:
         count(st, k, p, K.SOP_ESCALATIONS, 1.0)
         admit(st, P, S, p, t, k, stay)
+    elif stepup == 1:  # the stay treated the episode; a step-down stay followed a discharge
+        end_episode_at_home(st, P, S, p, t, k, R_STEPUP, clock, route, stay)
     else:
         go_home(st, P, S, p, t, clock)
 
 
 @njit(cache=True)
 def on_ht_end(st, P, S, p, t, k, clock, route, stay):
+    treated = st.treating[p]
     count(st, k, p, K.HT_DAYS, t - st.mark[p])
     occupy(st, U_HT, st.unit[p], t, k, -1)
     if route.random() < P.ht_escalation:
         count(st, k, p, K.HT_ESCALATIONS, 1.0)
         admit(st, P, S, p, t, k, stay)
+    elif treated == 1:  # an episode treated at home; a follow-up came after a discharge
+        end_episode_at_home(st, P, S, p, t, k, R_HOME_TREATMENT, clock, route, stay)
     else:
         go_home(st, P, S, p, t, clock)
 
@@ -738,6 +785,9 @@ def die(st, P, S, p, t, k, clock, route, stay):
     u = st.unit[p]
     count(st, k, p, K.DEATHS, 1.0)
     count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
+    if st.adm_t[p] >= 0.0 and t - st.adm_t[p] <= MORTALITY_DAYS:
+        # counted with the admission, in its period (30-day mortality after admission)
+        st.counts[st.adm_k[p], st.muni[p], st.group[p], K.ADMISSION_DEATHS_30D] += 1.0
     st.loc[p] = DEAD
     st.ver[p] += 1
     st.dver[p] += 1

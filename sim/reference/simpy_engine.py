@@ -22,11 +22,13 @@ from collections import deque
 import numpy as np
 import simpy
 
-from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR, READMISSION_DAYS
+from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR, MORTALITY_DAYS, READMISSION_DAYS
 from sim.flow import counters as K
 from sim.flow.inputs import N_GROUPS, FlowInputs, PeriodSettings, group_of
 
 HOSPITAL, SOP, HT = 0, 1, 2
+# where an episode is treated: the order of Params.setting_rr (as the kernel's R_*)
+R_HOSPITAL, R_HOME_TREATMENT, R_STEPUP, R_GP, R_WINDOW = 0, 1, 2, 3, 4
 
 
 class Pool:
@@ -81,6 +83,9 @@ class Patient:
         "delayed_since",
         "premature",
         "stepup",
+        "severity",
+        "admitted",
+        "admission_period",
         "last_discharge",
         "discharge_period",
         "discharge_counted",
@@ -101,6 +106,9 @@ class Patient:
         self.delayed_since: float | None = None
         self.premature = False
         self.stepup = False
+        self.severity = 1.0
+        self.admitted: float | None = None
+        self.admission_period = 0
         self.last_discharge: float | None = None
         self.discharge_period = 0
         self.discharge_counted = True
@@ -304,13 +312,17 @@ class SimpyEngine:
         s, p, g, m = self.settings, self.p, patient.group, patient.muni
         now = self.env.now
         self.count(patient, K.EPISODES)
-        if now < patient.resp_until and self.chance(s.window_resolve):
+        patient.severity = self.rng["route"].random()
+        grave = patient.severity < p.episode_fatality[g]  # never resolved by window or GP
+        if now < patient.resp_until and self.chance(s.window_resolve) and not grave:
             self.count(patient, K.WINDOW_RESOLVED)
+            self.end_episode_at_home(patient, R_WINDOW)
             return
         if self.chance(s.gp_access[m]):
             self.count(patient, K.GP_CONTACTS)
-            if self.chance(p.gp_resolve[g]):
+            if self.chance(p.gp_resolve[g]) and not grave:
                 self.count(patient, K.GP_RESOLVED)
+                self.end_episode_at_home(patient, R_GP)
                 return
         if self.chance(p.ht_suitable[g]):
             team = self.free_place(HT, self.inputs.units.ht_of_muni[m])
@@ -319,7 +331,7 @@ class SimpyEngine:
                 self.count(patient, K.HT_BLOCKED)
             elif (hour - s.ht_duty_start[team.index]) % 24.0 < s.ht_duty_hours[team.index]:
                 self.count(patient, K.HT_EPISODES)
-                yield from self.home_treatment(patient, team, p.ht_mean)
+                yield from self.home_treatment(patient, team, p.ht_mean, treating=True)
                 return
         if self.chance(p.stepup_suitable[g]):
             self.count(patient, K.STEPUP_REQUESTS)
@@ -343,7 +355,7 @@ class SimpyEngine:
                 return pool
         return None
 
-    def home_treatment(self, patient: Patient, team: Pool, mean: float):
+    def home_treatment(self, patient: Patient, team: Pool, mean: float, treating: bool):
         team.take()
         self.move(patient, "ht", team)
         yield from self.wait(patient, float(self.rng["stay"].exponential(mean)))
@@ -352,6 +364,8 @@ class SimpyEngine:
         if self.chance(self.p.ht_escalation):
             self.count(patient, K.HT_ESCALATIONS)
             yield from self.hospital(patient)
+        elif treating:
+            self.end_episode_at_home(patient, R_HOME_TREATMENT)
 
     def intermediate_care(self, patient: Patient, bed: Pool, stepup: bool):
         mean = self.p.sop_stepup_mean if stepup else self.p.sop_stepdown_mean
@@ -366,6 +380,8 @@ class SimpyEngine:
         if self.chance(self.p.sop_escalation):
             self.count(patient, K.SOP_ESCALATIONS)
             yield from self.hospital(patient)
+        elif stepup:
+            self.end_episode_at_home(patient, R_STEPUP)
 
     def offer_sop_bed(self, bed: Pool) -> None:
         """A freed step-down bed goes to the first delayed patient of its unit (or region)."""
@@ -386,6 +402,7 @@ class SimpyEngine:
         p, s = self.p, self.settings
         now = self.env.now
         self.count(patient, K.ADMISSIONS)
+        patient.admitted, patient.admission_period = now, self.k
         if (
             patient.last_discharge is not None
             and not patient.discharge_counted
@@ -409,7 +426,7 @@ class SimpyEngine:
             los *= p.pressure_factor
         yield from self.wait(patient, float(los))
         # medically ready
-        if self.chance(p.death_in_hospital[patient.group]):
+        if self.fatal(patient, R_HOSPITAL):
             self.die(patient)
             raise Died
         u = self.rng["route"].random()
@@ -441,7 +458,7 @@ class SimpyEngine:
             if team is not None:
                 self.count(patient, K.HT_FOLLOWUPS)
                 self.discharge(patient, ward, p.hr_followup)
-                yield from self.home_treatment(patient, team, p.ht_followup_mean)
+                yield from self.home_treatment(patient, team, p.ht_followup_mean, treating=False)
                 return
             self.count(patient, K.FOLLOWUP_BLOCKED)
         self.discharge(patient, ward, 1.0)
@@ -489,9 +506,7 @@ class SimpyEngine:
         patient.discharge_period = self.k
         patient.discharge_counted = False
         patient.resp_until = now + s.window_days if self.chance(s.coverage[patient.group]) else -1.0
-        t_death = self.excess_time(now, now, p.excess_deaths, p.excess_death_decay)
-        if t_death < np.inf:
-            self.env.process(self.excess_death(patient, t_death))
+        self.after_episode(patient, R_HOSPITAL)
         ward.release()
         self.admit_from_queue(ward)
 
@@ -501,9 +516,32 @@ class SimpyEngine:
             ward.take()
             event.succeed(ward)
 
+    def fatal(self, patient: Patient, setting: int) -> bool:
+        """The episode kills, treated in this setting (severity against its fatality × RR)."""
+        p = self.p
+        return patient.severity < p.episode_fatality[patient.group] * p.setting_rr[setting]
+
+    def after_episode(self, patient: Patient, setting: int) -> None:
+        """A survived episode: the decaying excess death hazard, times the setting's RR."""
+        p, now = self.p, self.env.now
+        mass = p.excess_deaths * p.setting_rr[setting]
+        t_death = self.excess_time(now, now, mass, p.excess_death_decay)
+        if t_death < np.inf:
+            self.env.process(self.excess_death(patient, t_death))
+
+    def end_episode_at_home(self, patient: Patient, setting: int) -> None:
+        """An episode treated outside hospital ends (the patient is home): death or the
+        excess hazard."""
+        if self.fatal(patient, setting):
+            self.die(patient)
+            raise Died
+        self.after_episode(patient, setting)
+
     def die(self, patient: Patient) -> None:
         place, pool = patient.place, patient.pool
         self.count(patient, K.DEATHS)
+        if patient.admitted is not None and self.env.now - patient.admitted <= MORTALITY_DAYS:
+            self.count(patient, K.ADMISSION_DEATHS_30D, period=patient.admission_period)
         self.count(patient, K.PERSON_DAYS, self.env.now - patient.alive_since)
         if place in ("hospital", "queue"):
             self.count(patient, K.DEATHS_IN_HOSPITAL)

@@ -29,6 +29,7 @@ from sim.constants import DAYS_PER_YEAR
 from sim.errors import ConfigError, Problem
 from sim.outputs.summary import mean_ci
 from sim.run.runner import ScenarioSpec, load_scenario, read_and_release, simulate_system
+from sim.studies.responses import Response
 
 Measure = Literal[
     "readmission_rate",
@@ -38,6 +39,7 @@ Measure = Literal[
     "deaths_per_1000_year",
     "delayed_discharge_days_per_year",
     "sop_mean_stay_days",
+    "mortality_30d_after_admission",
     "not_modelled",
 ]
 Z95 = 1.959964
@@ -87,6 +89,8 @@ class Targets(Strict):
     name: str
     description: str = ""
     targets: dict[str, Target]
+    #: natural experiments: how a measure responds to a change of settings (validation only)
+    responses: dict[str, Response] = Field(default_factory=dict)
     fit: Fit
 
 
@@ -186,6 +190,9 @@ def system_measures(system) -> dict[tuple[str, str], float]:
         out[("readmission_rate", name)] = ratio(*MEASURES["readmission_rate_30d"].ratio)
         out[("mean_stay_days", name)] = ratio(*MEASURES["mean_stay_days"].ratio)
         out[("sop_mean_stay_days", name)] = ratio(*MEASURES["sop_mean_stay_days"].ratio)
+        out[("mortality_30d_after_admission", name)] = ratio(
+            *MEASURES["mortality_30d_after_admission"].ratio
+        )
         out[("admissions_per_1000_year", name)] = (
             ratio("admissions", "person_days") * DAYS_PER_YEAR * 1000
         )

@@ -1,0 +1,67 @@
+"""Death belongs to the episode, not to the building (docs/model-spec.md, Hazards).
+
+Moving episodes from hospital to home treatment, with home treatment's relative risk of
+death at 1, must leave deaths unchanged within noise, while admissions fall clearly. The
+same move with a relative risk of 0.5 must lower deaths: the check can detect an effect.
+Replications are paired (common random numbers); the interval is Student's t.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.flow.counters import C
+from sim.run.runner import load_scenario, read_and_release, simulate_system
+
+TEACHING = Path(__file__).resolve().parent.parent / "configs" / "teaching.yaml"
+REPLICATIONS = 8
+#: more home treatment: every group suitable, teams around the clock with ample places
+MORE_HOME_TREATMENT = [
+    "triage.home_treatment_suitable={copd: 0.6, diabetes: 0.6, heart: 0.6, back: 0.6, "
+    "multimorbid: 0.6, other: 0.6}",
+    "settings.home_treatment.on_duty_hours=24",
+    "settings.home_treatment.slots_per_1000=6",
+]
+
+
+def totals(overrides: list[str]) -> np.ndarray:
+    """Reported deaths and admissions per replication (teaching geography, seed 11)."""
+    spec = load_scenario(TEACHING, overrides)
+
+    def read(system) -> tuple[float, float]:
+        rep = [k for k, p in enumerate(system.inputs.periods) if p.reported]
+        c = system.engine.counts[rep].sum(axis=(0, 1, 2))
+        return c[C["deaths"]], c[C["admissions"]]
+
+    return np.array(
+        [read_and_release(simulate_system(spec, r, seed=11), read) for r in range(REPLICATIONS)]
+    )
+
+
+def paired_interval(a: np.ndarray, b: np.ndarray, level: float = 0.99) -> tuple[float, float]:
+    d = b - a
+    half = stats.t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return d.mean() - half, d.mean() + half
+
+
+@pytest.fixture(scope="module")
+def today() -> np.ndarray:
+    return totals([])
+
+
+def test_moving_episodes_home_with_relative_risk_one_leaves_deaths_unchanged(today):
+    home = totals(MORE_HOME_TREATMENT)
+    lo, hi = paired_interval(today[:, 1], home[:, 1])
+    assert hi < -0.05 * today[:, 1].mean(), "the move must avoid admissions to test anything"
+    lo, hi = paired_interval(today[:, 0], home[:, 0])
+    assert lo <= 0.0 <= hi, f"deaths changed: 99% CI of the paired difference [{lo}, {hi}]"
+
+
+def test_a_relative_risk_below_one_lowers_deaths(today):
+    home = totals([*MORE_HOME_TREATMENT, "mortality.setting_rr.home_treatment.value=0.5"])
+    lo, hi = paired_interval(today[:, 0], home[:, 0])
+    assert hi < 0.0, f"deaths did not fall: 99% CI of the paired difference [{lo}, {hi}]"
