@@ -18,7 +18,7 @@ import polars as pl
 from sim.config.schema import Scenario
 from sim.constants import DAYS_PER_YEAR
 from sim.flow.inputs import Period
-from sim.regime.levers import lever_on
+from sim.regime.levers import bed_operator, lever_on
 
 PAYERS: tuple[str, ...] = ("region", "municipality", "citizen", "state")
 
@@ -37,8 +37,10 @@ class Flow:
 
 
 def owner(scenario: Scenario, period: Period) -> str:
-    """Who runs (and pays for) intermediate-care beds and home-treatment teams."""
-    return "region" if lever_on(scenario, "regional_beds", period.first_date) else "municipality"
+    """The payer that runs (and pays for) intermediate-care beds and home-treatment teams:
+    the region once `regional_beds` acts with the health council as operator
+    (`regime.reform.bed_operator`), else the municipality."""
+    return "region" if bed_operator(scenario, period.first_date) == "council" else "municipality"
 
 
 def money_flows(scenario: Scenario, period: Period) -> list[Flow]:
