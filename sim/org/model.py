@@ -99,7 +99,9 @@ class Organisation(mesa.Agent):
             )
             / days,
             "stepup": (o[C["sop_admissions"]] - stepdowns + blocked_up) / days,
-            "stepdown": stepdowns / days,
+            # step-downs placed, or (with no bed free all period) the discharges that began
+            # to wait: a patient who waits for ever still wants a bed
+            "stepdown": max(stepdowns, o[C["delayed_discharges"]]) / days,
             "sop_days": o[C["sop_bed_days"]] / days,
             "sop_admissions": o[C["sop_admissions"]] / days,
             "ht_load": (

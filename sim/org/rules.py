@@ -87,7 +87,8 @@ def fixed(agent: object, obs: Observation, scenario: Scenario) -> Decision:
 
 
 def budget(agent: object, obs: Observation, scenario: Scenario) -> Decision:
-    """Spend the own budget: the beds and team places it can pay for all period."""
+    """Spend the own budget (as allocated by the region under the reform): the beds and team
+    places it pays for all period, `team_share` of the money on places."""
     share = scenario.organisations.budget.team_share.value
     money = obs.budget_dkk_per_1000_year * obs.patients / 1000.0 * obs.period_days / 365.25
     if math.isfinite(obs.budget_dkk):
@@ -99,7 +100,9 @@ def budget(agent: object, obs: Observation, scenario: Scenario) -> Decision:
 
 
 def _afford(money: float, unit_cost: float) -> int:
-    return max(0, math.floor(money / unit_cost + 1e-9)) if unit_cost > 0 else 0
+    """Whole units the money pays for, to the nearest unit: rounding down would cost small
+    areas more, relatively, than pooled ones, a bias that differs between regimes."""
+    return max(0, round(money / unit_cost)) if unit_cost > 0 else 0
 
 
 # ------------------------------------------------------------------ the marginal rule
