@@ -35,6 +35,8 @@ class OwnCosts:
     """What a shortage costs a decider, priced by the money flows that settle the period."""
 
     delayed_day: float  # a delayed-discharge day (early and late days in last period's mix)
+    delayed_day_early: float  # a delayed day in the first days of a wait
+    delayed_day_late: float  # a delayed day later in the wait
     admission: float  # an acute admission with its mean stay
     blocked_ht: float  # an episode that found no home-treatment place
     blocked_followup: float  # a discharge that found no follow-up place
@@ -156,6 +158,9 @@ class Organisation(mesa.Agent):
             ht_occupancy=ht_used / self.ht_slots if self.ht_slots else 1.0,
             ht_blocked=float(o[C["ht_blocked"]]),
             followup_blocked=float(o[C["followup_blocked"]]),
+            cost_per_delayed_day_early=prices.delayed_day_early,
+            cost_per_delayed_day_late=prices.delayed_day_late,
+            late_after_days=costs.delayed_discharge_step_days.value,
             cost_per_blocked_ht=prices.blocked_ht,
             cost_per_blocked_followup=prices.blocked_followup,
             sop_load=e["sop_load"],
@@ -389,8 +394,13 @@ class HealthSystem(mesa.Model):
         post = self.scenario.episodes.post_discharge
         admitted = obs[C["admissions"]] / max(obs[C["episodes"]], 1.0)
         readmissions = post.excess_episodes.value * (1.0 - post.hr_home_followup.value) * admitted
+        early = {"hospital_bed_days": 1.0, "delayed_discharge_days": 1.0}
         return OwnCosts(
             delayed_day=cost_to(flows, agent.payer, delayed_day),
+            delayed_day_early=cost_to(flows, agent.payer, early),
+            delayed_day_late=cost_to(
+                flows, agent.payer, {**early, "delayed_discharge_days_late": 1.0}
+            ),
             admission=admission,
             blocked_ht=admission,
             blocked_followup=max(readmissions, 0.0) * admission,

@@ -23,13 +23,16 @@ def erlang_b(servers: int, load: float) -> float:
     return b
 
 
-def mmc_mean_wait(servers: int, load: float, mean_service: float) -> float:
+def mmc_mean_wait(servers: int, load: float, mean_service: float, after: float = 0.0) -> float:
     """Mean wait in queue of M/M/c with offered load `load` (erlangs) and mean service time
-    `mean_service`: C(c, a) · s / (c − a); infinite when the load reaches the servers."""
+    `mean_service`, counting only the days of a wait beyond `after` days:
+    E[(W − after)+] = C(c, a) · e^(−θ·after) / θ with θ = (c − a) / s, since
+    P(W > t) = C(c, a) · e^(−θt). Infinite when the load reaches the servers."""
     if load <= 0.0:
         return 0.0
     if servers <= load:
         return math.inf
     b = erlang_b(servers, load)
     c = servers * b / (servers - load * (1.0 - b))
-    return c * mean_service / (servers - load)
+    theta = (servers - load) / mean_service
+    return c * math.exp(-theta * after) / theta

@@ -50,6 +50,9 @@ class Observation:
     ht_occupancy: float = 0.0
     ht_blocked: float = 0.0  # episodes suitable for home treatment that found no place
     followup_blocked: float = 0.0  # discharges that found no follow-up place
+    cost_per_delayed_day_early: float = 0.0  # a delayed day in the first days of a wait
+    cost_per_delayed_day_late: float = 0.0  # a delayed day from `late_after_days` of a wait on
+    late_after_days: float = math.inf  # inf: every delayed day at cost_per_delayed_day
     cost_per_blocked_ht: float = 0.0  # what an episode turned away from home treatment costs
     cost_per_blocked_followup: float = 0.0  # the readmissions a missed follow-up leads to
     sop_load: float = 0.0  # offered load on the beds (erlangs: bed-days wanted a day)
@@ -115,15 +118,21 @@ def _term(rate: float, price: float, expected: float) -> float:
 def bed_shortage_cost(obs: Observation, beds: int) -> float:
     """Expected own cost, for one period, of want of beds with `beds` beds: blocked step-ups
     (Erlang B) at the price of the admission they become, and delayed-discharge days
-    (M/M/c mean wait of a step-down) at the price of a delayed day."""
-    t, load = obs.period_days, obs.sop_load
+    (M/M/c mean wait of a step-down; the days of a wait beyond `late_after_days` at the
+    late price) at the price of a delayed day."""
+    t, load, stay = obs.period_days, obs.sop_load, obs.sop_stay_days
     blocked = _term(obs.stepup_per_day * t, obs.cost_per_blocked_stepup, erlang_b(beds, load))
-    waiting = _term(
-        obs.stepdown_per_day * t,
-        obs.cost_per_delayed_day,
-        mmc_mean_wait(beds, load, obs.sop_stay_days),
+    down = obs.stepdown_per_day * t
+    if math.isinf(obs.late_after_days):
+        return blocked + _term(down, obs.cost_per_delayed_day, mmc_mean_wait(beds, load, stay))
+    # days beyond `late_after_days` of a wait cost the late price, the others the early one
+    late = mmc_mean_wait(beds, load, stay, obs.late_after_days)
+    early = mmc_mean_wait(beds, load, stay) - late if math.isfinite(late) else math.inf
+    return (
+        blocked
+        + _term(down, obs.cost_per_delayed_day_early, early)
+        + _term(down, obs.cost_per_delayed_day_late, late)
     )
-    return blocked + waiting
 
 
 def place_shortage_cost(obs: Observation, places: int) -> float:
