@@ -146,3 +146,20 @@ def test_investment_engine_money_changes_what_a_council_decides():
     with_money = _beds(_reform(2_000_000.0), seed=4)["sop_beds"].to_list()
     assert without[:2] == with_money[:2]  # same patients until the reform's money arrives
     assert sum(with_money) > sum(without)
+
+
+def test_a_lever_that_changes_configured_capacity_moves_the_counts_by_as_much():
+    # teams_24_7 adds places from the reform date; the counts in force move by the
+    # configured difference, so under `fixed` they are the configured ones, period by period
+    from sim.regime.levers import build_period_settings
+
+    spec = load_scenario(
+        TEACHING.parent / "teaching-reform.yaml", ["organisations.decision_rule=fixed"]
+    )
+    system = simulate_system(spec, 0, seed=2)
+    configured = [
+        build_period_settings(spec.scenario, system.inputs, p) for p in system.inputs.periods
+    ]
+    for ran, want in zip(system.applied, configured, strict=True):
+        assert (ran.ht_slots == want.ht_slots).all() and (ran.sop_beds == want.sop_beds).all()
+    assert configured[-1].ht_slots.sum() > configured[0].ht_slots.sum()  # the lever acted

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from sim.config.schema import Scenario
+from sim.constants import DAYS_PER_YEAR
 from sim.errors import ConfigError, Problem
 from sim.flow.counters import C
 from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit
@@ -151,7 +152,7 @@ class Organisation(mesa.Agent):
             budget_dkk_per_1000_year=self.budget_dkk
             / max(self.patients, 1.0)
             * 1000.0
-            * 365.25
+            * DAYS_PER_YEAR
             / days,
             sop_beds=self.sop_beds,
             ht_slots=self.ht_slots,
@@ -362,7 +363,7 @@ class HealthSystem(mesa.Model):
         """An operator's own money for beds and teams in this period (before any region's
         allocation): `organisations.budget.budget_dkk_per_1000_year` for its patients."""
         rate = self.scenario.organisations.budget.budget_dkk_per_1000_year.value
-        return rate * agent.patients / 1000.0 * self.period_days / 365.25
+        return rate * agent.patients / 1000.0 * self.period_days / DAYS_PER_YEAR
 
     def investment_received(self, region: Organisation) -> float:
         """The investment-engine money the region received for this period (by the flows)."""

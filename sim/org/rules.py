@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sim.config.schema import Scenario
+from sim.constants import DAYS_PER_YEAR
 from sim.errors import ConfigError, Problem
 from sim.org.queueing import erlang_b, mmc_mean_wait
 
@@ -93,7 +94,7 @@ def budget(agent: object, obs: Observation, scenario: Scenario) -> Decision:
     """Spend the own budget (as allocated by the region under the reform): the beds and team
     places it pays for all period, `team_share` of the money on places."""
     share = scenario.organisations.budget.team_share.value
-    money = obs.budget_dkk_per_1000_year * obs.patients / 1000.0 * obs.period_days / 365.25
+    money = obs.budget_dkk_per_1000_year * obs.patients / 1000.0 * obs.period_days / DAYS_PER_YEAR
     if math.isfinite(obs.budget_dkk):
         money = obs.budget_dkk
     return Decision(
