@@ -1,5 +1,6 @@
 """Regimes, levers, money flows and decision rules (issue: organisation layer)."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -8,38 +9,16 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.config.schema import Levers
 from sim.flow.inputs import build_periods
 from sim.measures import COUNTERS
 from sim.regime.costs import PAYERS, money_flows
+from sim.regime.levers import neutral_reform, with_reform
 from sim.run.runner import load_scenario, replication_table, simulate_system
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "configs" / "teaching.yaml"
-ALL_LEVERS = [
-    "regional_beds",
-    "no_user_payment",
-    "responsibility_96h",
-    "teams_24_7",
-    "chronic_packages",
-    "no_kmf",
-    "investment_engine",
-    "free_choice",
-]
-# The reform bundle with every lever's reform value set to today's: nothing may change.
-NEUTRAL = [
-    "regime.reform.bed_pooling=none",
-    "regime.reform.free_choice_pooling=none",
-    "regime.reform.user_payment_dkk_per_day=155",
-    "regime.reform.window_hours=72",
-    "regime.reform.coverage.value={copd: 0.3, diabetes: 0.2, heart: 0.3, back: 0.1, "
-    "multimorbid: 0.35, other: 0.25}",
-    "regime.reform.team_duty_hours=15",
-    "regime.reform.team_slots_per_1000=0.35",
-    "regime.reform.packages.start={}",
-    "regime.reform.packages.capacity_per_1000=0",
-    "regime.reform.kmf_per_admission_dkk=8000",
-    "regime.reform.investment_dkk_per_1000_year=0",
-]
+ALL_LEVERS = list(Levers.model_fields)
 FLOW_COLUMNS = [c for c in COUNTERS]
 
 
@@ -48,16 +27,20 @@ def _levers_on():
 
 
 def test_null_case_reform_configured_as_today_is_identical(tmp_path):
+    # every lever on with today's values (sim.regime.levers.neutral_reform); every rule and
+    # the money: tests/test_null_reform.py
     base = ["simulation.end=2027-07-01", "regime.reform_date=2026-07-01"]
     today = load_scenario(TEACHING, base)
-    neutral = load_scenario(TEACHING, base + _levers_on() + NEUTRAL)
+    on = load_scenario(TEACHING, base + _levers_on())
+    neutral = dataclasses.replace(
+        on, scenario=with_reform(on.scenario, neutral_reform(on.scenario))
+    )
     for rep in range(2):
         a, agents_a = replication_table(today, rep, seed=3)
         b, agents_b = replication_table(neutral, rep, seed=3)
         assert a.select(FLOW_COLUMNS).equals(b.select(FLOW_COLUMNS))
     # ... and the reform's real values do change outcomes, so the test above can fail
-    reform = load_scenario(TEACHING, base + _levers_on())
-    c, _ = replication_table(reform, 0, seed=3)
+    c, _ = replication_table(on, 0, seed=3)
     a, _ = replication_table(today, 0, seed=3)
     assert not a.select(FLOW_COLUMNS).equals(c.select(FLOW_COLUMNS))
 

@@ -380,6 +380,8 @@ class Simulation(Strict):
 
 # ------------------------------------------------------------------------------ regime
 Pooling = Literal["none", "council", "region"]
+#: Who runs intermediate-care beds and home-treatment teams (and pays for them).
+Operator = Literal["municipality", "council"]
 
 
 class Levers(Strict):
@@ -410,9 +412,15 @@ class Levers(Strict):
 class ReformValues(Strict):
     """What each lever sets when it is on; set a value to today's to neutralise a lever."""
 
+    bed_operator: Operator = Field(
+        "council",
+        description="regional_beds: who runs (decides and pays for) intermediate-care beds and "
+        "home-treatment teams; today's value is municipality.",
+    )
     bed_pooling: Pooling = Field(
         "council",
-        description="regional_beds: beds and teams shared across the council's municipalities.",
+        description="regional_beds: beds and teams shared across the council's municipalities; "
+        "today's value is none.",
     )
     user_payment_dkk_per_day: Number
     window_hours: Number
@@ -438,14 +446,26 @@ class Regime(Strict):
 
 # ---------------------------------------------------------------------- organisations
 class IncentiveRule(Strict):
+    """The marginal rule (docs/decision-rules.md): capacity moves toward the count at which
+    one more bed (place) would save less than it costs, at most `step_per_1000` a period."""
+
     step_per_1000: Number = Field(
-        description="Change in beds (and team slots) per 1,000 per decision."
+        description="Largest change in beds (and team places) per 1,000 per decision; "
+        "at least one bed or place."
     )
     min_beds_per_1000: Number
     max_beds_per_1000: Number
-    idle_occupancy: Probability = Field(
-        description="Below this occupancy with no shortage cost, cut capacity."
-    )
+    min_slots_per_1000: Number = Field(description="Floor of home-treatment places per 1,000.")
+    max_slots_per_1000: Number = Field(description="Ceiling of home-treatment places per 1,000.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IncentiveRule:
+        for what in ("beds", "slots"):
+            low = getattr(self, f"min_{what}_per_1000").value
+            high = getattr(self, f"max_{what}_per_1000").value
+            if low > high:
+                raise ValueError(f"min_{what}_per_1000 ({low:g}) exceeds max ({high:g})")
+        return self
 
 
 class BudgetRule(Strict):
@@ -461,6 +481,10 @@ class Organisations(Strict):
     decision_rule: str = Field(
         "fixed",
         description="fixed, budget, incentive, or a Python callable 'package.module:function'.",
+    )
+    demand_smoothing: Probability = Field(
+        description="Weight of the newest period in each decider's exponentially smoothed "
+        "estimate of its demand (1: last period only)."
     )
     incentive: IncentiveRule
     budget: BudgetRule

@@ -1,30 +1,50 @@
 """The coupled model: Mesa organisation agents on the planning clock drive the flow core.
 
 Each `step()` is one planning period: the flow runs with the capacities in force; every
-agent receives its area's counts and costs; the regime's money flows are settled into
-the agents' ledgers; the agents that run intermediate-care beds and teams (municipalities
-today, health councils once `regional_beds` acts) decide next period's capacity by the
-configured rule. Under split responsibility a municipality sees only its own costs;
-under the reform the council also pays the hospital bed-days (docs/model.md section 7).
+agent observes its area's counts and costs (the regime's money flows, settled into the
+agents' ledgers); the regions that fund the operators allocate their budgets; and the
+agents that run intermediate-care beds and teams (municipalities today, health councils
+once `regional_beds` acts with `bed_operator: council`) decide next period's capacity by
+the configured rule. Capacity is held as integer counts per municipality
+(`HealthSystem.sop_beds`, `ht_slots`), set once from the configured rates and then only
+changed by decisions and by levers that change the configured capacity (docs/model.md
+section 7).
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
 import polars as pl
 
 from sim.config.schema import Scenario
+from sim.constants import DAYS_PER_YEAR
+from sim.errors import ConfigError, Problem
 from sim.flow.counters import C
-from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit, unit_capacity
+from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit
 from sim.measures import COUNTERS
 from sim.org.rules import Decision, Observation, Rule
 from sim.regime.costs import PAYERS, cost_to, money_flows, net_cost_columns
-from sim.regime.levers import build_period_settings, lever_on
+from sim.regime.levers import bed_operator, build_period_settings, lever_on
+
+
+@dataclass(frozen=True)
+class OwnCosts:
+    """What a shortage costs a decider, priced by the money flows that settle the period."""
+
+    delayed_day: float  # a delayed-discharge day (early and late days in last period's mix)
+    delayed_day_early: float  # a delayed day in the first days of a wait
+    delayed_day_late: float  # a delayed day later in the wait
+    admission: float  # an acute admission with its mean stay
+    blocked_ht: float  # an episode that found no home-treatment place
+    blocked_followup: float  # a discharge that found no follow-up place
 
 
 class Organisation(mesa.Agent):
-    """An area's organisation: members (municipality indices), a ledger, capacity it runs."""
+    """An area's organisation: members (municipality indices), a ledger, what it observed."""
 
     kind = "organisation"
 
@@ -34,24 +54,154 @@ class Organisation(mesa.Agent):
         self.members = members
         self.patients = float(model.cohort_by_muni[members].sum())
         self.observed = np.zeros(len(COUNTERS))
+        self.estimate: dict[str, float] = {}
         self.net_cost_dkk = 0.0
         self.shortage_cost_dkk = 0.0
+        self.sop_beds = 0
+        self.ht_slots = 0
         self.sop_beds_per_1000 = 0.0
         self.ht_slots_per_1000 = 0.0
+        self.budget_dkk = 0.0
+        self.budget_capped = False
         self.decides = False
         self.decision = ""
-
-    def observe(self, counts: np.ndarray, costs: dict[str, np.ndarray]) -> None:
-        """Sum the period's counts (municipality × counter) and own payer's costs over members."""
-        self.observed = counts[self.members].sum(axis=0)
-        self.net_cost_dkk = float(costs[self.payer][self.members].sum())
+        self.ht_decision = ""
 
     @property
     def payer(self) -> str:
         return "region"
 
+    def observe(self, counts: np.ndarray, costs: dict[str, np.ndarray]) -> None:
+        """Sum the period's counts (municipality × counter) and own payer's costs over members,
+        note the capacity in force and update the smoothed estimate of demand."""
+        m = self.model
+        settings = m.applied[-1]
+        days = m.period_days
+        self.observed = counts[self.members].sum(axis=0)
+        self.net_cost_dkk = float(costs[self.payer][self.members].sum())
+        self.sop_beds = int(settings.sop_beds[self.members].sum())
+        self.ht_slots = int(settings.ht_slots[self.members].sum())
+        self.sop_beds_per_1000 = self.sop_beds / max(self.patients, 1.0) * 1000.0
+        self.ht_slots_per_1000 = self.ht_slots / max(self.patients, 1.0) * 1000.0
+        self.budget_dkk = m.own_budget(self)
+        self.budget_capped = False
+        self.decides = False
+        self.decision = self.ht_decision = ""
+        self._smooth(days)
 
-class Municipality(Organisation):
+    def _smooth(self, days: float) -> None:
+        """Exponential smoothing of the demand a decider plans with (per day)."""
+        o, st = self.observed, self.model.scenario.settings
+        blocked_up = o[C["stepup_blocked"]]
+        stepdowns = o[C["sop_stepdowns"]]
+        raw = {
+            "sop_load": (
+                o[C["sop_bed_days"]]
+                + o[C["delayed_discharge_days"]]
+                + blocked_up * st.sop.stepup_mean_days.value
+            )
+            / days,
+            "stepup": (o[C["sop_admissions"]] - stepdowns + blocked_up) / days,
+            # step-downs placed, or (with no bed free all period) the discharges that began
+            # to wait: a patient who waits for ever still wants a bed
+            "stepdown": max(stepdowns, o[C["delayed_discharges"]]) / days,
+            "sop_days": o[C["sop_bed_days"]] / days,
+            "sop_admissions": o[C["sop_admissions"]] / days,
+            "ht_load": (
+                o[C["ht_days"]]
+                + o[C["ht_blocked"]] * st.home_treatment.episode_mean_days.value
+                + o[C["followup_blocked"]] * st.home_treatment.followup_mean_days.value
+            )
+            / days,
+            "ht": (o[C["home_treatment_episodes"]] + o[C["ht_blocked"]]) / days,
+            "followup": (o[C["home_followups"]] + o[C["followup_blocked"]]) / days,
+        }
+        w = self.model.scenario.organisations.demand_smoothing.value
+        if not self.estimate:
+            self.estimate = {k: float(v) for k, v in raw.items()}
+        else:
+            self.estimate = {k: w * float(v) + (1 - w) * self.estimate[k] for k, v in raw.items()}
+
+    def observation(self) -> Observation:
+        """What this decider sees of the last period, priced at its own costs."""
+        m, o, e = self.model, self.observed, self.estimate
+        days = m.period_days
+        prices = m.own_costs(self)
+        occupancy = m.engine.unit_occupancy[m.k]  # (kind, unit); units are municipalities
+        sop_used = float(occupancy[1, self.members].sum()) / days
+        ht_used = float(occupancy[2, self.members].sum()) / days
+        stay = (
+            e["sop_days"] / e["sop_admissions"]
+            if e["sop_admissions"] > 0
+            else m.scenario.settings.sop.stepdown_mean_days.value
+        )
+        costs = m.scenario.costs
+        return Observation(
+            period_days=days,
+            patients=self.patients,
+            sop_beds_per_1000=self.sop_beds_per_1000,
+            ht_slots_per_1000=self.ht_slots_per_1000,
+            sop_occupancy=sop_used / self.sop_beds if self.sop_beds else 1.0,
+            delayed_discharge_days=float(o[C["delayed_discharge_days"]]),
+            stepup_blocked=float(o[C["stepup_blocked"]]),
+            mean_stay_days=float(o[C["hospital_bed_days"]] / max(o[C["discharges"]], 1.0)),
+            cost_per_delayed_day=prices.delayed_day,
+            cost_per_blocked_stepup=prices.admission,
+            sop_bed_day_dkk=costs.sop_bed_day_dkk.value,
+            ht_day_dkk=costs.home_treatment_day_dkk.value,
+            budget_dkk_per_1000_year=self.budget_dkk
+            / max(self.patients, 1.0)
+            * 1000.0
+            * DAYS_PER_YEAR
+            / days,
+            sop_beds=self.sop_beds,
+            ht_slots=self.ht_slots,
+            ht_occupancy=ht_used / self.ht_slots if self.ht_slots else 1.0,
+            ht_blocked=float(o[C["ht_blocked"]]),
+            followup_blocked=float(o[C["followup_blocked"]]),
+            cost_per_delayed_day_early=prices.delayed_day_early,
+            cost_per_delayed_day_late=prices.delayed_day_late,
+            late_after_days=costs.delayed_discharge_step_days.value,
+            cost_per_blocked_ht=prices.blocked_ht,
+            cost_per_blocked_followup=prices.blocked_followup,
+            sop_load=e["sop_load"],
+            stepup_per_day=e["stepup"],
+            stepdown_per_day=e["stepdown"],
+            sop_stay_days=stay,
+            ht_load=e["ht_load"],
+            ht_per_day=e["ht"],
+            followup_per_day=e["followup"],
+            budget_dkk=self.budget_dkk,
+            budget_capped=self.budget_capped,
+        )
+
+
+class Decider(Organisation):
+    """An organisation that can run intermediate-care beds and home-treatment teams."""
+
+    def decide(self) -> None:
+        """Choose next period's capacity for the own area with the configured rule."""
+        m = self.model
+        self.decides = True
+        obs = self.observation()
+        self.shortage_cost_dkk = (
+            obs.delayed_discharge_days * obs.cost_per_delayed_day
+            + obs.stepup_blocked * obs.cost_per_blocked_stepup
+            + obs.ht_blocked * obs.cost_per_blocked_ht
+            + obs.followup_blocked * obs.cost_per_blocked_followup
+        )
+        decision = m.rule(self, obs, m.scenario)
+        beds = _count(decision, "sop_beds", self.patients)
+        places = _count(decision, "ht_slots", self.patients)
+        self.decision = _describe(self.sop_beds, beds)
+        self.ht_decision = _describe(self.ht_slots, places)
+        if beds is not None and beds != self.sop_beds:
+            m.sop_beds[self.members] = share_out(beds, m.cohort_by_muni[self.members])
+        if places is not None and places != self.ht_slots:
+            m.ht_slots[self.members] = share_out(places, m.cohort_by_muni[self.members])
+
+
+class Municipality(Decider):
     kind = "municipality"
 
     @property
@@ -59,12 +209,39 @@ class Municipality(Organisation):
         return "municipality"
 
 
-class HealthCouncil(Organisation):
+class HealthCouncil(Decider):
     kind = "council"
 
 
 class Region(Organisation):
-    kind = "region"
+    """A region: today's five (`kind` region) or the reform's four (`region_reform`). Under
+    the reform a reform region funds the operators of beds and teams in its area."""
+
+    def __init__(self, model: HealthSystem, name: str, members: np.ndarray, reform: bool):
+        super().__init__(model, name, members)
+        self.reform = reform
+        self.kind = "region_reform" if reform else "region"
+
+    def observe(self, counts: np.ndarray, costs: dict[str, np.ndarray]) -> None:
+        super().observe(counts, costs)
+        self.budget_dkk = 0.0  # set when it allocates
+
+    def allocate(self, deciders: mesa.agent.AgentSet) -> None:
+        """Give each operator in the area its budget for the next period: its share of the
+        beds-and-teams budget plus, when `investment_engine` acts, a share of the money the
+        region received from the state last period, in proportion to simulated patients.
+        A health council's investment is capped by this budget."""
+        m = self.model
+        if not (self.reform and m.regions_fund()):
+            return
+        mine = deciders.select(lambda a: bool(np.isin(a.members, self.members).all()))
+        received = m.investment_received(self)
+        council = bed_operator(m.scenario, m.period.first_date) == "council"
+        for agent in mine:
+            agent.budget_dkk = agent.budget_dkk + received * agent.patients / max(self.patients, 1)
+            agent.budget_capped = council
+        self.budget_dkk = sum(a.budget_dkk for a in mine)
+        self.decision = "allocate"
 
 
 class HealthSystem(mesa.Model):
@@ -85,46 +262,72 @@ class HealthSystem(mesa.Model):
             members = np.flatnonzero(geo.council_of == c)
             if members.size:
                 HealthCouncil(self, name, members)
-        for r, name in enumerate(geo.regions_current):
-            members = np.flatnonzero(geo.region_current_of == r)
-            if members.size:
-                Region(self, name, members)
-        # capacity rates per municipality chosen by the rule; None: as configured
-        self.sop_rate: np.ndarray | None = None
-        self.ht_rate: np.ndarray | None = None
+        for reform, names, of in (
+            (False, geo.regions_current, geo.region_current_of),
+            (True, geo.regions_reform, geo.region_reform_of),
+        ):
+            for r, name in enumerate(names):
+                members = np.flatnonzero(of == r)
+                if members.size:
+                    Region(self, name, members, reform)
+        # capacity in force per municipality (counts); set from the configured rates in the
+        # first period, then changed only by decisions and by changes of the configuration
+        self.sop_beds: np.ndarray | None = None
+        self.ht_slots: np.ndarray | None = None
+        self._configured: PeriodSettings | None = None
         self.datacollector = mesa.DataCollector(
             agent_reporters={
                 "agent_type": "kind",
                 "agent": "name",
                 "decides": "decides",
+                "sop_beds": "sop_beds",
+                "ht_slots": "ht_slots",
                 "sop_beds_per_1000": "sop_beds_per_1000",
                 "ht_slots_per_1000": "ht_slots_per_1000",
                 "net_cost_dkk": "net_cost_dkk",
                 "shortage_cost_dkk": "shortage_cost_dkk",
+                "budget_dkk": "budget_dkk",
                 "decision": "decision",
+                "ht_decision": "ht_decision",
             }
         )
 
     # ------------------------------------------------------------------ settings
+    @property
+    def period(self):
+        return self.inputs.periods[self.k]
+
+    @property
+    def period_days(self) -> float:
+        return self.period.end - self.period.start
+
     def deciders(self) -> mesa.agent.AgentSet:
-        period = self.inputs.periods[self.k]
-        kind = (
-            HealthCouncil
-            if lever_on(self.scenario, "regional_beds", period.first_date)
-            else Municipality
+        """The operators of beds and teams this period: municipalities or health councils."""
+        operator = bed_operator(self.scenario, self.period.first_date)
+        return self.agents_by_type[HealthCouncil if operator == "council" else Municipality]
+
+    def regions_fund(self) -> bool:
+        """Regions fund the operators once the councils run the beds or investment-engine
+        money flows through them."""
+        date = self.period.first_date
+        return bed_operator(self.scenario, date) == "council" or lever_on(
+            self.scenario, "investment_engine", date
         )
-        return self.agents_by_type[kind]
 
     def settings(self) -> PeriodSettings:
-        """The configured settings of this period, with the capacities the deciders chose."""
-        configured = build_period_settings(self.scenario, self.inputs, self.inputs.periods[self.k])
-        if self.sop_rate is not None:
-            configured = configured.with_(
-                sop_beds=unit_capacity(self.sop_rate, self.cohort_by_muni)
-            )
-        if self.ht_rate is not None:
-            configured = configured.with_(ht_slots=unit_capacity(self.ht_rate, self.cohort_by_muni))
-        return configured
+        """The configured settings of this period, with the capacity counts in force. A lever
+        that changes the configured capacity (e.g. `teams_24_7`'s places) changes the counts
+        in force by the same number of places when it starts to act."""
+        configured = build_period_settings(self.scenario, self.inputs, self.period)
+        if self.sop_beds is None or self.ht_slots is None or self._configured is None:
+            self.sop_beds = configured.sop_beds.copy()
+            self.ht_slots = configured.ht_slots.copy()
+        else:
+            before = self._configured
+            self.sop_beds = np.maximum(self.sop_beds + configured.sop_beds - before.sop_beds, 0)
+            self.ht_slots = np.maximum(self.ht_slots + configured.ht_slots - before.ht_slots, 0)
+        self._configured = configured
+        return configured.with_(sop_beds=self.sop_beds.copy(), ht_slots=self.ht_slots.copy())
 
     def release(self) -> None:
         """Let the model be garbage-collected: Mesa 3.3's `Agent._ids` holds every model
@@ -143,21 +346,39 @@ class HealthSystem(mesa.Model):
         counts = self.engine.counts[self.k].sum(axis=1)  # municipality × counter
         costs = self.settle(counts)
         self.agents.do("observe", counts, costs)
-        self.decide(settings, counts)
+        deciders = self.deciders()
+        self.agents_by_type[Region].do("allocate", deciders)
+        deciders.do("decide")
         self.datacollector.collect(self)
         self.k += 1
 
     def settle(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         """Net cost per payer and municipality for the period, from the regime's money flows."""
         frame = pl.DataFrame({name: counts[:, C[name]] for name in COUNTERS})
-        flows = money_flows(self.scenario, self.inputs.periods[self.k])
+        flows = money_flows(self.scenario, self.period)
         net = frame.select(net_cost_columns(flows))
         return {payer: net[f"cost_{payer}_dkk"].to_numpy() for payer in PAYERS}
 
-    def own_costs(self, agent: Organisation) -> tuple[float, float]:
-        """What a delayed day and an admission for want of a step-up bed cost this decider,
-        priced by the same money flows that settle the period."""
-        flows = money_flows(self.scenario, self.inputs.periods[self.k])
+    def own_budget(self, agent: Organisation) -> float:
+        """An operator's own money for beds and teams in this period (before any region's
+        allocation): `organisations.budget.budget_dkk_per_1000_year` for its patients."""
+        rate = self.scenario.organisations.budget.budget_dkk_per_1000_year.value
+        return rate * agent.patients / 1000.0 * self.period_days / DAYS_PER_YEAR
+
+    def investment_received(self, region: Organisation) -> float:
+        """The investment-engine money the region received for this period (by the flows)."""
+        flows = money_flows(self.scenario, self.period)
+        return sum(
+            f.price * float(region.observed[C[f.counter]])
+            for f in flows
+            if f.name == "investment_engine" and f.payee == "region"
+        )
+
+    def own_costs(self, agent: Organisation) -> OwnCosts:
+        """What a delayed day, an admission, and an episode or follow-up turned away from
+        home treatment cost this decider, priced by the money flows that settle the period
+        (`regime.costs.cost_to`)."""
+        flows = money_flows(self.scenario, self.period)
         obs = agent.observed
         stay = obs[C["hospital_bed_days"]] / max(obs[C["discharges"]], 1.0)
         late = obs[C["delayed_discharge_days_late"]] / max(obs[C["delayed_discharge_days"]], 1.0)
@@ -166,62 +387,25 @@ class HealthSystem(mesa.Model):
             "delayed_discharge_days": 1.0,
             "delayed_discharge_days_late": late,
         }
-        admission = {"admissions": 1.0, "hospital_bed_days": stay, "discharges": 1.0}
-        return cost_to(flows, agent.payer, delayed_day), cost_to(flows, agent.payer, admission)
-
-    def decide(self, settings: PeriodSettings, counts: np.ndarray) -> None:
-        period = self.inputs.periods[self.k]
-        days = period.end - period.start
-        occupancy = self.engine.unit_occupancy[self.k, 1, : len(settings.sop_beds)] / days
-        for agent in self.agents:
-            agent.decides = False
-            agent.sop_beds_per_1000 = float(
-                settings.sop_beds[agent.members].sum() / max(agent.patients, 1) * 1000
-            )
-            agent.ht_slots_per_1000 = float(
-                settings.ht_slots[agent.members].sum() / max(agent.patients, 1) * 1000
-            )
-        rv = self.scenario.regime.reform
-        for agent in self.deciders():
-            agent.decides = True
-            per_delay, per_block = self.own_costs(agent)
-            beds = settings.sop_beds[agent.members].sum()
-            budget = self.scenario.organisations.budget.budget_dkk_per_1000_year.value
-            if agent.kind == "council" and lever_on(
-                self.scenario, "investment_engine", period.first_date
-            ):
-                budget += rv.investment_dkk_per_1000_year.value
-            obs = Observation(
-                period_days=days,
-                patients=agent.patients,
-                sop_beds_per_1000=agent.sop_beds_per_1000,
-                ht_slots_per_1000=agent.ht_slots_per_1000,
-                sop_occupancy=float(occupancy[agent.members].sum() / beds) if beds else 1.0,
-                delayed_discharge_days=float(agent.observed[C["delayed_discharge_days"]]),
-                stepup_blocked=float(agent.observed[C["stepup_blocked"]]),
-                mean_stay_days=float(
-                    agent.observed[C["hospital_bed_days"]]
-                    / max(agent.observed[C["discharges"]], 1.0)
-                ),
-                cost_per_delayed_day=per_delay,
-                cost_per_blocked_stepup=per_block,
-                sop_bed_day_dkk=self.scenario.costs.sop_bed_day_dkk.value,
-                ht_day_dkk=self.scenario.costs.home_treatment_day_dkk.value,
-                budget_dkk_per_1000_year=budget,
-            )
-            agent.shortage_cost_dkk = (
-                obs.delayed_discharge_days * per_delay + obs.stepup_blocked * per_block
-            )
-            decision: Decision = self.rule(agent, obs, self.scenario)
-            if decision.sop_beds_per_1000 is not None:
-                if self.sop_rate is None:
-                    self.sop_rate = settings.sop_beds / np.maximum(self.cohort_by_muni, 1) * 1000.0
-                self.sop_rate[agent.members] = decision.sop_beds_per_1000
-            if decision.ht_slots_per_1000 is not None:
-                if self.ht_rate is None:
-                    self.ht_rate = settings.ht_slots / np.maximum(self.cohort_by_muni, 1) * 1000.0
-                self.ht_rate[agent.members] = decision.ht_slots_per_1000
-            agent.decision = _describe(agent.sop_beds_per_1000, decision.sop_beds_per_1000)
+        admission = cost_to(
+            flows, agent.payer, {"admissions": 1.0, "hospital_bed_days": stay, "discharges": 1.0}
+        )
+        # a follow-up at home lowers the excess episodes after discharge by (1 − hr); the
+        # share of episodes that end in an admission turns them into readmissions
+        post = self.scenario.episodes.post_discharge
+        admitted = obs[C["admissions"]] / max(obs[C["episodes"]], 1.0)
+        readmissions = post.excess_episodes.value * (1.0 - post.hr_home_followup.value) * admitted
+        early = {"hospital_bed_days": 1.0, "delayed_discharge_days": 1.0}
+        return OwnCosts(
+            delayed_day=cost_to(flows, agent.payer, delayed_day),
+            delayed_day_early=cost_to(flows, agent.payer, early),
+            delayed_day_late=cost_to(
+                flows, agent.payer, {**early, "delayed_discharge_days_late": 1.0}
+            ),
+            admission=admission,
+            blocked_ht=admission,
+            blocked_followup=max(readmissions, 0.0) * admission,
+        )
 
     def agent_table(self, scenario: str, replication: int, draw: int) -> pl.DataFrame:
         """DataCollector output as a tidy table (one row per agent × period)."""
@@ -237,15 +421,53 @@ class HealthSystem(mesa.Model):
             "agent_type",
             "agent",
             "decides",
+            pl.col("sop_beds").cast(pl.Int64),
+            pl.col("ht_slots").cast(pl.Int64),
             "sop_beds_per_1000",
             "ht_slots_per_1000",
             "net_cost_dkk",
             "shortage_cost_dkk",
+            "budget_dkk",
             "decision",
+            "ht_decision",
         )
 
 
-def _describe(before: float, after: float | None) -> str:
-    if after is None or abs(after - before) < 1e-9:
+def share_out(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split a count over members in proportion to `weights` (largest remainder; ties to
+    the earlier member), so the parts are integers that sum to `total`."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.size == 1:
+        return np.array([total], dtype=np.int64)
+    if weights.sum() <= 0:
+        weights = np.ones_like(weights)
+    quota = total * weights / weights.sum()
+    parts = np.floor(quota).astype(np.int64)
+    left = int(total - parts.sum())
+    order = np.argsort(-(quota - parts), kind="stable")
+    parts[order[:left]] += 1
+    return parts
+
+
+def _count(decision: object, what: str, patients: float) -> int | None:
+    """The count a decision asks for (a count, or a rate per 1,000 rounded once)."""
+    field = "organisations.decision_rule"
+    if not isinstance(decision, Decision):
+        raise ConfigError(
+            [Problem(None, None, field, f"the rule returned {decision!r}, not a Decision")]
+        )
+    count = getattr(decision, what)
+    if count is None:
+        rate = getattr(decision, f"{what}_per_1000")
+        if rate is None:
+            return None
+        count = float(rate) * patients / 1000.0
+    if not math.isfinite(float(count)):
+        raise ConfigError([Problem(None, None, field, f"the rule returned {what} = {count!r}")])
+    return max(0, round(float(count)))
+
+
+def _describe(before: int, after: int | None) -> str:
+    if after is None or after == before:
         return "keep"
     return "invest" if after > before else "cut"

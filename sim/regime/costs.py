@@ -10,6 +10,8 @@ the same flows (`cost_to`), so the money and the incentives cannot disagree.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +20,7 @@ import polars as pl
 from sim.config.schema import Scenario
 from sim.constants import DAYS_PER_YEAR
 from sim.flow.inputs import Period
-from sim.regime.levers import lever_on
+from sim.regime.levers import bed_operator, lever_on
 
 PAYERS: tuple[str, ...] = ("region", "municipality", "citizen", "state")
 
@@ -37,8 +39,10 @@ class Flow:
 
 
 def owner(scenario: Scenario, period: Period) -> str:
-    """Who runs (and pays for) intermediate-care beds and home-treatment teams."""
-    return "region" if lever_on(scenario, "regional_beds", period.first_date) else "municipality"
+    """The payer that runs (and pays for) intermediate-care beds and home-treatment teams:
+    the region once `regional_beds` acts with the health council as operator
+    (`regime.reform.bed_operator`), else the municipality."""
+    return "region" if bed_operator(scenario, period.first_date) == "council" else "municipality"
 
 
 def money_flows(scenario: Scenario, period: Period) -> list[Flow]:
@@ -109,9 +113,15 @@ def net_cost_columns(flows: Sequence[Flow]) -> list[pl.Expr]:
     for payer in PAYERS:
         terms = [f.amount for f in flows if f.payer == payer]
         terms += [-f.amount for f in flows if f.payee == payer]
-        columns.append(pl.sum_horizontal(terms or [pl.lit(0.0)]).alias(f"cost_{payer}_dkk"))
-    total = pl.sum_horizontal([f.amount for f in flows if f.payee == "provider"])
+        columns.append(_sum(terms).alias(f"cost_{payer}_dkk"))
+    total = _sum([f.amount for f in flows if f.payee == "provider"])
     return [*columns, total.alias("cost_total_dkk")]
+
+
+def _sum(terms: Sequence[pl.Expr]) -> pl.Expr:
+    """Left to right, so that a flow of zero appended to a regime's flows (a lever at
+    today's value) leaves every sum bit for bit as it was (tests/test_null_reform.py)."""
+    return functools.reduce(operator.add, terms) if terms else pl.lit(0.0)
 
 
 def add_costs(df: pl.DataFrame, scenario: Scenario, periods: Sequence[Period]) -> pl.DataFrame:

@@ -2,7 +2,9 @@
 
 A lever is a switch in `regime.levers` that acts from `regime.reform_date`; what it sets
 lives in `regime.reform`, with sources. With a reform value equal to today's, a lever is
-neutral. The flow layer only sees the resulting `PeriodSettings`.
+neutral — in the flows, the money and the organisations' decisions alike; `neutral_reform`
+says what today's value of every reform value is (tests/test_null_reform.py). The flow
+layer only sees the resulting `PeriodSettings`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import numpy as np
 
 from sim.config.geography import Geography
-from sim.config.schema import CONDITIONS, Scenario
+from sim.config.schema import CONDITIONS, Number, ReformValues, Scenario
 from sim.flow.inputs import (
     FlowInputs,
     Period,
@@ -27,6 +29,46 @@ from sim.flow.inputs import (
 def lever_on(scenario: Scenario, lever: str, date: dt.date) -> bool:
     """A lever acts when it is switched on and the date has reached the reform date."""
     return bool(getattr(scenario.regime.levers, lever)) and date >= scenario.regime.reform_date
+
+
+def bed_operator(scenario: Scenario, date: dt.date) -> str:
+    """Who runs intermediate-care beds and home-treatment teams on `date`: the health council
+    once `regional_beds` acts with `regime.reform.bed_operator` council, else (as today) the
+    municipality."""
+    if lever_on(scenario, "regional_beds", date):
+        return scenario.regime.reform.bed_operator
+    return "municipality"
+
+
+def neutral_reform(scenario: Scenario) -> ReformValues:
+    """The reform values equal to today's: with these, every lever is neutral. One entry per
+    field of `ReformValues`; a field added to the schema without one here is an error."""
+    st, c = scenario.settings, scenario.costs
+    today = {
+        "bed_operator": "municipality",
+        "bed_pooling": "none",
+        "user_payment_dkk_per_day": st.sop.user_payment_dkk_per_day,
+        "window_hours": st.responsibility.window_hours,
+        "coverage": st.responsibility.coverage,
+        "team_duty_hours": st.home_treatment.on_duty_hours,
+        "team_slots_per_1000": st.home_treatment.slots_per_1000,
+        "packages": st.gp.packages,
+        "kmf_per_admission_dkk": c.kmf_per_admission_dkk,
+        "investment_dkk_per_1000_year": Number(
+            value=0.0, source="Today: no investment engine (reform proposal initiative 1.4)."
+        ),
+        "free_choice_pooling": "none",
+    }
+    missing = set(ReformValues.model_fields) - set(today)
+    if missing:
+        raise KeyError(f"neutral_reform has no today's value for {sorted(missing)}")
+    return ReformValues(**today)
+
+
+def with_reform(scenario: Scenario, reform: ReformValues) -> Scenario:
+    """The scenario with other reform values (e.g. `neutral_reform(scenario)`)."""
+    regime = scenario.regime.model_copy(update={"reform": reform})
+    return scenario.model_copy(update={"regime": regime})
 
 
 def pools(kind: str, geo: Geography) -> np.ndarray:
