@@ -476,7 +476,7 @@ CASES: list[Case] = [
     Case(
         "hospital-override-misspelt",
         run(),
-        (CONFIG, "bad.yaml:4", "beds_override", "tichingg", "teaching"),
+        (CONFIG, "bad.yaml:5", "beds_override", "tichingg", "teaching"),
         bad("settings:\n  hospital:\n    beds_override:\n      Tichingg: 4\n"),
     ),
     Case(
@@ -931,7 +931,7 @@ CASES: list[Case] = [
     Case(
         "exp-psa-misspelt-field",
         ("batch", "{tmp}/exp.yaml"),
-        (EXPERIMENT, "exp.yaml", "psa.parameters", "bedz"),
+        (EXPERIMENT, "exp.yaml:9", "settings.sop.bedz"),
         experiment(
             "psa:\n  draws: 2\n  parameters:\n    settings.sop.bedz:\n"
             "      distribution: uniform\n      parameters: {loc: 1, scale: 2}\n      assumption: x\n"
@@ -956,7 +956,7 @@ CASES: list[Case] = [
     Case(
         "exp-sweep-misspelt-field",
         ("batch", "{tmp}/exp.yaml"),
-        (EXPERIMENT, "exp.yaml", "sweep", "bedz"),
+        (EXPERIMENT, "exp.yaml:8", "settings.sop.bedz"),
         experiment("sweep:\n  grid:\n    settings.sop.bedz: [1, 2]\n"),
         absent=("--set",),
     ),
@@ -1007,7 +1007,7 @@ CASES: list[Case] = [
     Case(
         "exp-scenario-set-bad",
         ("batch", "{tmp}/exp.yaml"),
-        (EXPERIMENT, "exp.yaml", "scenarios[0].set", "bedz"),
+        (EXPERIMENT, "exp.yaml:4", "settings.sop.bedz"),
         experiment("", f"scenarios:\n  - config: {TEACHING}\n    set: [settings.sop.bedz=3]\n"),
         absent=("base.yaml",),
     ),
