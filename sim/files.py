@@ -172,8 +172,15 @@ def output_lock(out: Path) -> Iterator[None]:
             except OSError:
                 owner = "?"
             raise OutputError(
-                [Problem("--out", None, str(out), f"is in use by another sektorsim (pid {owner}); "
-                         "wait for it to finish or choose another --out")]
+                [
+                    Problem(
+                        "--out",
+                        None,
+                        str(out),
+                        f"is in use by another sektorsim (pid {owner}); "
+                        "wait for it to finish or choose another --out",
+                    )
+                ]
             ) from None
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
@@ -218,7 +225,11 @@ def read_parquet(
         df = pl.read_parquet(path)
     except Exception as e:  # noqa: BLE001 - polars raises many kinds for damaged files
         raise error(
-            [Problem(str(path), None, "", f"not a readable Parquet file (damaged or truncated?): {e}")]
+            [
+                Problem(
+                    str(path), None, "", f"not a readable Parquet file (damaged or truncated?): {e}"
+                )
+            ]
         ) from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -232,5 +243,9 @@ def check_parquet(path: Path, error: type[ConfigError] = RunDirError) -> None:
         pl.read_parquet_schema(path)
     except Exception as e:  # noqa: BLE001 - polars raises many kinds for damaged files
         raise error(
-            [Problem(str(path), None, "", f"not a readable Parquet file (damaged or truncated?): {e}")]
+            [
+                Problem(
+                    str(path), None, "", f"not a readable Parquet file (damaged or truncated?): {e}"
+                )
+            ]
         ) from None

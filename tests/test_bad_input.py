@@ -90,6 +90,14 @@ def experiment(body: str, scenarios: str = "") -> dict[str, str]:
     return {"exp.yaml": f"name: exp\n{scen}replications: 1\nseed: 1\n{body}"}
 
 
+def psa(draws: str, field: str, distribution: str, parameters: str) -> dict[str, str]:
+    """An experiment with one PSA parameter."""
+    return experiment(
+        f"psa:\n  draws: {draws}\n  parameters:\n    {field}:\n"
+        f"      distribution: {distribution}\n      parameters: {parameters}\n      assumption: x\n"
+    )
+
+
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
 )
@@ -200,10 +208,6 @@ def batch_dir(part: bytes | None = None, plan: bytes | None = None) -> Setup:
 
 def symlink(name: str, to: str) -> Setup:
     return lambda tmp, _mp: (tmp / name).symlink_to(tmp / to)
-
-
-def chdir(tmp: Path, mp: pytest.MonkeyPatch) -> None:
-    mp.chdir(tmp)
 
 
 # --------------------------------------------------------------------- cases
@@ -398,7 +402,8 @@ CASES: list[Case] = [
         run(),
         (CONFIG, "exceeds 1"),
         bad(
-            "population:\n  frailty:\n    high:\n      value: {u65: 0.9, 65-74: 0.9, 75-84: 0.1, 85plus: 0.3}\n"
+            "population:\n  frailty:\n    high:\n"
+            "      value: {u65: 0.9, 65-74: 0.9, 75-84: 0.1, 85plus: 0.3}\n"
         ),
     ),
     Case(
@@ -565,7 +570,8 @@ CASES: list[Case] = [
         rule(
             "bi_nan:decide",
             "bi_nan",
-            "def decide(agent, obs, scenario):\n    return Decision(sop_beds_per_1000=float('nan'))\n",
+            "def decide(agent, obs, scenario):\n"
+            "    return Decision(sop_beds_per_1000=float('nan'))\n",
         ),
     ),
     # --- --set
@@ -904,48 +910,33 @@ CASES: list[Case] = [
         "exp-psa-draws-huge",
         ("batch", "{tmp}/exp.yaml", "--out", "{tmp}/b"),
         (TOO_LARGE, "300,000,000", "draws"),
-        experiment(
-            "psa:\n  draws: 3e8\n  parameters:\n    costs.hospital_bed_day_dkk:\n"
-            "      distribution: uniform\n      parameters: {loc: 5000, scale: 2000}\n      assumption: x\n"
-        ),
+        psa("3e8", "costs.hospital_bed_day_dkk", "uniform", "{loc: 5000, scale: 2000}"),
         absent=("--set",),
     ),
     Case(
         "exp-psa-nan",
         ("batch", "{tmp}/exp.yaml"),
         (EXPERIMENT, "exp.yaml", "finite"),
-        experiment(
-            "psa:\n  draws: 2\n  parameters:\n    costs.hospital_bed_day_dkk:\n"
-            "      distribution: uniform\n      parameters: {loc: .nan, scale: 2000}\n      assumption: x\n"
-        ),
+        psa("2", "costs.hospital_bed_day_dkk", "uniform", "{loc: .nan, scale: 2000}"),
     ),
     Case(
         "exp-psa-unknown-distribution",
         ("batch", "{tmp}/exp.yaml"),
         (EXPERIMENT, "distribution"),
-        experiment(
-            "psa:\n  draws: 2\n  parameters:\n    costs.hospital_bed_day_dkk:\n"
-            "      distribution: cauchy\n      parameters: {}\n      assumption: x\n"
-        ),
+        psa("2", "costs.hospital_bed_day_dkk", "cauchy", "{}"),
     ),
     Case(
         "exp-psa-misspelt-field",
         ("batch", "{tmp}/exp.yaml"),
         (EXPERIMENT, "exp.yaml:9", "settings.sop.bedz"),
-        experiment(
-            "psa:\n  draws: 2\n  parameters:\n    settings.sop.bedz:\n"
-            "      distribution: uniform\n      parameters: {loc: 1, scale: 2}\n      assumption: x\n"
-        ),
+        psa("2", "settings.sop.bedz", "uniform", "{loc: 1, scale: 2}"),
         absent=("--set",),
     ),
     Case(
         "exp-psa-no-median",
         ("batch", "{tmp}/exp.yaml"),
         (EXPERIMENT, "finite median"),
-        experiment(
-            "psa:\n  draws: 2\n  parameters:\n    costs.hospital_bed_day_dkk:\n"
-            "      distribution: gamma\n      parameters: {a: -1}\n      assumption: x\n"
-        ),
+        psa("2", "costs.hospital_bed_day_dkk", "gamma", "{a: -1}"),
     ),
     Case(
         "exp-sweep-nan",
@@ -1001,7 +992,8 @@ CASES: list[Case] = [
         ("batch", "{tmp}/exp.yaml", "--out", "{tmp}/b"),
         (TOO_LARGE, "1,000,000,000,000"),
         {
-            "exp.yaml": f"name: exp\nscenarios:\n  - config: {TEACHING}\nreplications: 1e12\nseed: 1\n"
+            "exp.yaml": f"name: exp\nscenarios:\n  - config: {TEACHING}\n"
+            "replications: 1e12\nseed: 1\n"
         },
     ),
     Case(
@@ -1114,6 +1106,7 @@ def test_there_are_at_least_100_distinct_classes():
 def test_bad_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     monkeypatch.syspath_prepend(str(tmp_path))  # where the cases' decision-rule modules live
+    monkeypatch.chdir(tmp_path)  # default outputs (results/...) land here, never in the repo
     for rel, content in case.files.items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -1141,3 +1134,36 @@ def test_bad_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for word in case.absent:
         assert word.lower() not in text, f"{word!r} should not be in:\n{result.output}"
     assert snapshot(tmp_path) == before, "files changed outside the intended output"
+
+
+def test_force_replaces_an_earlier_run_and_the_lock_is_released(tmp_path):
+    """The accepted side of the policy: --force replaces sektorsim's own run directory,
+    leaves nothing hidden behind, and the lock of a finished run does not linger."""
+    shutil.copytree(MADE_RUN["dir"], tmp_path / "prev")
+    (tmp_path / "prev" / "figures").mkdir()  # ours too (written by `report`)
+    old = (tmp_path / "prev" / "manifest.json").read_bytes()
+    argv = ["run", str(TEACHING), "--out", str(tmp_path / "prev"), "--force", *SHORT, *QUICK]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "prev" / "manifest.json").read_bytes() != old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prev"]
+    with _files().output_lock(tmp_path / "prev"):
+        pass
+
+
+def test_an_empty_directory_is_a_new_output(tmp_path):
+    (tmp_path / "empty").mkdir()
+    argv = ["run", str(TEACHING), "--out", str(tmp_path / "empty"), *SHORT, *QUICK]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "empty" / "manifest.json").is_file()
+
+
+def test_a_good_user_rule_passes_the_check(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for rel, content in rule("bi_good:decide", "bi_good", RULE_OK).items():
+        (tmp_path / rel).write_text(content)
+    result = runner.invoke(app, ["validate", str(tmp_path / "bad.yaml")])
+    sys.modules.pop("bi_good", None)
+    assert result.exit_code == 0, result.output

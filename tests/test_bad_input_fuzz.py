@@ -93,7 +93,10 @@ def _validate(tmp: Path, text: str) -> None:
 
 
 @settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(path=st.sampled_from(PATHS), value=HOSTILE)
 def test_one_hostile_field_never_crashes(tmp_path, path, value):
@@ -105,7 +108,10 @@ def test_one_hostile_field_never_crashes(tmp_path, path, value):
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     at=st.integers(min_value=0, max_value=len(BASE_TEXT)),

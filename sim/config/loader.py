@@ -130,7 +130,9 @@ def _read_yaml(text: str, shown: str, line_of=lambda line: line) -> Any:
         raise ConfigError([Problem(shown, None, "", f"malformed YAML: {e}")]) from None
 
 
-def _plain(node: Any, prefix: str, file: str, lines: LineMap, budget: list[int] | None = None) -> Any:
+def _plain(
+    node: Any, prefix: str, file: str, lines: LineMap, budget: list[int] | None = None
+) -> Any:
     """Round-trip nodes to plain Python, recording the line of every key and item.
 
     Aliases are expanded here, so `budget` caps the nodes made: a few aliases nested can
@@ -279,7 +281,14 @@ def apply_override(data: dict, override: str | Override, lines: LineMap) -> dict
     o = override if isinstance(override, Override) else Override(override)
     if "=" not in o.text:
         raise ConfigError(
-            [Problem(o.file, o.line, o.text, "expected FIELD=VALUE, e.g. settings.sop.beds_per_1000=4")]
+            [
+                Problem(
+                    o.file,
+                    o.line,
+                    o.text,
+                    "expected FIELD=VALUE, e.g. settings.sop.beds_per_1000=4",
+                )
+            ]
         )
     path, text = o.text.split("=", 1)
     path = path.strip()
@@ -377,7 +386,7 @@ def _problems(
             p
             for p in e["loc"]
             if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
-        )
+        ) or tuple(e["loc"])  # a user's key may itself contain "[" (fuzzing found one)
         path = _dotted(loc)
         file, line = _line_for(path, lines, fallback)
         msg = e["msg"].removeprefix("Value error, ")

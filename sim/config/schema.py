@@ -141,7 +141,8 @@ class Geography(Strict):
     sources: str | None = Field(None, description="YAML with the source of each CSV column.")
     municipalities: list[str] | None = Field(
         None,
-        min_length=1, description="Simulate only these municipalities (default: all in the file)."
+        min_length=1,
+        description="Simulate only these municipalities (default: all in the file).",
     )
 
 
@@ -250,7 +251,9 @@ class BedPressure(Strict):
 
 
 class Hospital(Strict):
-    beds_per_1000: PerThousand = Field(description="Acute medical beds per 1,000 simulated patients.")
+    beds_per_1000: PerThousand = Field(
+        description="Acute medical beds per 1,000 simulated patients."
+    )
     beds_override: Overrides = Field(
         default_factory=dict, description="Beds per 1,000 for named health councils."
     )
@@ -367,10 +370,15 @@ class Costs(Strict):
 class Simulation(Strict):
     start: dt.date = Field(description="First reported day.")
     end: dt.date = Field(description="Day after the last reported day.")
-    warmup_days: int = Field(ge=0, le=MAX_DAYS, description="Simulated before `start`, not reported.")
+    warmup_days: int = Field(
+        ge=0, le=MAX_DAYS, description="Simulated before `start`, not reported."
+    )
     period: Literal["month", "quarter", "year"] = "quarter"
     readmission_followup_days: int = Field(
-        30, ge=0, le=MAX_DAYS, description="Simulated after `end` so late discharges get their 30 days."
+        30,
+        ge=0,
+        le=MAX_DAYS,
+        description="Simulated after `end` so late discharges get their 30 days.",
     )
     seed: int = Field(ge=0, le=2**63 - 1)
     replications: int = Field(ge=1)

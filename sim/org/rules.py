@@ -108,11 +108,15 @@ def resolve_rule(
         return RuleError([Problem(file, line, "organisations.decision_rule", message)])
 
     if module.startswith("."):
-        raise fail(f"{name!r}: give an absolute module path (package.module:function), not a relative one")
+        raise fail(
+            f"{name!r}: give an absolute module path (package.module:function), not a relative one"
+        )
     try:
         found = importlib.import_module(module)
     except Exception as e:  # noqa: BLE001 - any failure of the user's module is bad input
-        raise fail(f"cannot import module {module!r} for rule {name!r}: {type(e).__name__}: {e}") from None
+        raise fail(
+            f"cannot import module {module!r} for rule {name!r}: {type(e).__name__}: {e}"
+        ) from None
     fn = getattr(found, attr, None)
     if fn is None:
         raise fail(f"module {module!r} has no function {attr!r}")
@@ -132,7 +136,9 @@ def resolve_rule(
 def _try_rule(fn: Rule, name: str, scenario: Scenario, fail: Callable[[str], RuleError]) -> None:
     """Call the rule once on a plausible observation; it must return a usable Decision."""
     costs = scenario.costs
-    agent = SimpleNamespace(kind="municipality", name="(check)", members=np.array([0]), patients=1000.0)
+    agent = SimpleNamespace(
+        kind="municipality", name="(check)", members=np.array([0]), patients=1000.0
+    )
     obs = Observation(
         period_days=91.0, patients=1000.0,
         sop_beds_per_1000=scenario.settings.sop.beds_per_1000.value,
@@ -146,9 +152,15 @@ def _try_rule(fn: Rule, name: str, scenario: Scenario, fail: Callable[[str], Rul
     try:
         decision = fn(agent, obs, scenario)
     except Exception as e:  # noqa: BLE001 - the user's code failing is bad input
-        raise fail(f"{name!r} raised {type(e).__name__}: {e} when called on a test observation") from None
+        raise fail(
+            f"{name!r} raised {type(e).__name__}: {e} when called on a test observation"
+        ) from None
     if not isinstance(decision, Decision):
-        raise fail(f"{name!r} returned {type(decision).__name__}; it must return a sim.org.rules.Decision")
+        raise fail(
+            f"{name!r} returned {type(decision).__name__}; it must return a sim.org.rules.Decision"
+        )
     for rate in (decision.sop_beds_per_1000, decision.ht_slots_per_1000):
-        if rate is not None and not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0):
+        if rate is not None and not (
+            isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0
+        ):
             raise fail(f"{name!r} returned {decision}; rates must be finite numbers >= 0 or None")

@@ -8,7 +8,6 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError

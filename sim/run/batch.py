@@ -20,7 +20,14 @@ import polars as pl
 from rich.console import Console
 
 from sim.errors import BatchDirError, OptionError, OutputError, Problem
-from sim.files import check_output, check_parquet, read_json, read_parquet, write_json, write_parquet
+from sim.files import (
+    check_output,
+    check_parquet,
+    read_json,
+    read_parquet,
+    write_json,
+    write_parquet,
+)
 from sim.outputs.analysis import analyse
 from sim.outputs.manifest import MANIFEST, build_manifest
 from sim.run.experiment import ExperimentPlan
@@ -63,7 +70,11 @@ def executor(backend: str, workers: int, scheduler: str | None) -> Iterator[Exec
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as e:
             raise OptionError(
-                [Problem(None, None, "--scheduler", f"cannot reach Dask scheduler {scheduler!r}: {e}")]
+                [
+                    Problem(
+                        None, None, "--scheduler", f"cannot reach Dask scheduler {scheduler!r}: {e}"
+                    )
+                ]
             ) from None
         with client:
             yield client.get_executor()
@@ -86,21 +97,44 @@ def prepare_directory(out: Path, plan: ExperimentPlan, resume: bool, need_bytes:
     if resume and out.exists():
         if not stored.is_file():
             raise BatchDirError(
-                [Problem(str(out), None, "--resume", f"has no {PLAN_FILE}: not a sektorsim batch directory")]
+                [
+                    Problem(
+                        str(out),
+                        None,
+                        "--resume",
+                        f"has no {PLAN_FILE}: not a sektorsim batch directory",
+                    )
+                ]
             )
         data = read_json(stored, BatchDirError)
         if not isinstance(data, dict) or not isinstance(data.get("digest"), str):
-            raise BatchDirError([Problem(str(stored), None, "", "expected a JSON object with a digest")])
+            raise BatchDirError(
+                [Problem(str(stored), None, "", "expected a JSON object with a digest")]
+            )
         if data["digest"] != _digest(record):
             raise BatchDirError(
-                [Problem(str(stored), None, "--resume", "the experiment or its configs changed since this batch started")]
+                [
+                    Problem(
+                        str(stored),
+                        None,
+                        "--resume",
+                        "the experiment or its configs changed since this batch started",
+                    )
+                ]
             )
         for part in sorted((out / "parts").glob("*.parquet")):
             check_parquet(part, BatchDirError)
         return
     if stored.is_file():
         raise OutputError(
-            [Problem("--out", None, str(out), "holds a started batch: pass --resume to finish it, or choose another --out")]
+            [
+                Problem(
+                    "--out",
+                    None,
+                    str(out),
+                    "holds a started batch: pass --resume to finish it, or choose another --out",
+                )
+            ]
         )
     check_output(out, need_bytes=need_bytes)
     (out / "parts").mkdir(parents=True, exist_ok=True)
@@ -161,11 +195,15 @@ def run_batch(
 
 def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
     parts = out / "parts"
-    kpis = sort_kpis(pl.concat([read_parquet(parts / part_name("kpis", t), BatchDirError) for t in tasks]))
+    kpis = sort_kpis(
+        pl.concat([read_parquet(parts / part_name("kpis", t), BatchDirError) for t in tasks])
+    )
     outputs = {"kpis": out / "kpis.parquet"}
     write_parquet(kpis, outputs["kpis"])
     if "agents" in plan.experiment.outputs:
-        agents = pl.concat([read_parquet(parts / part_name("agents", t), BatchDirError) for t in tasks]).sort(
+        agents = pl.concat(
+            [read_parquet(parts / part_name("agents", t), BatchDirError) for t in tasks]
+        ).sort(
             ["scenario", "draw", "replication", "period", "agent_type", "agent"],
             maintain_order=True,
         )

@@ -179,7 +179,9 @@ def n_draws(exp: Experiment) -> int:
 def _check_size(exp: Experiment, path: Path, lines: LineMap) -> None:
     """TooLarge before drawing anything: the draws alone could exhaust memory."""
     draws = n_draws(exp)
-    key = "psa.draws" if exp.psa is not None else "sweep" if exp.sweep is not None else "replications"
+    key = (
+        "psa.draws" if exp.psa is not None else "sweep" if exp.sweep is not None else "replications"
+    )
     file, line = lines.get(key, (str(path), None))
     n = len(exp.scenarios)
     variants, tasks = draws * n, draws * n * exp.replications
@@ -234,14 +236,23 @@ def _load_experiment(path: Path) -> ExperimentPlan:
         config = path.parent / ref.config
         if not config.is_file():
             raise ConfigError(
-                [Problem(where[0], where[1], f"scenarios[{i}].config", f"file {str(config)!r} not found")]
+                [
+                    Problem(
+                        where[0],
+                        where[1],
+                        f"scenarios[{i}].config",
+                        f"file {str(config)!r} not found",
+                    )
+                ]
             )
         sets = [
             Override(text, *loaded.lines.get(f"scenarios[{i}].set[{j}]", where))
             for j, text in enumerate(ref.set)
         ]
         for d in draws:
-            drawn = [Override(f"{k}={v!r}", *origins.get(k, (str(path), None))) for k, v in d.items()]
+            drawn = [
+                Override(f"{k}={v!r}", *origins.get(k, (str(path), None))) for k, v in d.items()
+            ]
             specs.append(load_scenario(config, [*sets, *drawn]))
         names.append(specs[-1].name)
     if len(set(names)) != len(names):
@@ -251,6 +262,13 @@ def _load_experiment(path: Path) -> ExperimentPlan:
     if exp.baseline is not None and exp.baseline not in names:
         where = loaded.lines.get("baseline", (str(path), None))
         raise ConfigError(
-            [Problem(where[0], where[1], "baseline", f"no scenario named {exp.baseline!r}; have {names}")]
+            [
+                Problem(
+                    where[0],
+                    where[1],
+                    "baseline",
+                    f"no scenario named {exp.baseline!r}; have {names}",
+                )
+            ]
         )
     return ExperimentPlan(exp, loaded.data, specs, draws, names)

@@ -73,7 +73,11 @@ def memory_available() -> int:
 
 
 def check_size(
-    specs: Sequence[ScenarioSpec], tasks: int, workers: int, what: str, where: str = "--replications"
+    specs: Sequence[ScenarioSpec],
+    tasks: int,
+    workers: int,
+    what: str,
+    where: str = "--replications",
 ) -> None:
     """TooLarge unless `tasks` replications of `specs` fit in memory, time and task count.
 
@@ -100,8 +104,8 @@ def check_size(
     if need > have:
         raise fail(
             f"{patients:,.0f} simulated patients need about {need / 1e9:,.1f} GB of memory "
-            f"with {processes} worker process(es); this machine has {have / 1e9:,.1f} GB available. "
-            "Lower population.scale, the geography or --workers",
+            f"with {processes} worker process(es); this machine has {have / 1e9:,.1f} GB "
+            "available. Lower population.scale, the geography or --workers",
             specs[0].files[0],
         )
     hours = tasks * patients * days * SECONDS_PER_PATIENT_DAY / processes / 3600

@@ -30,7 +30,7 @@ def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
     specs = []
     for i, entry in enumerate(manifest["scenarios"]):
 
-        def fail(field: str, message: str) -> RunDirError:
+        def fail(field: str, message: str, i: int = i) -> RunDirError:
             return RunDirError([Problem(where, None, f"scenarios[{i}].{field}", message)])
 
         if not entry.get("geography"):
@@ -47,9 +47,7 @@ def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
             scenario = Scenario.model_validate(entry["config"])
         except ValidationError as e:
             first = e.errors()[0]
-            raise fail(
-                "config." + ".".join(str(p) for p in first["loc"]), first["msg"]
-            ) from None
+            raise fail("config." + ".".join(str(p) for p in first["loc"]), first["msg"]) from None
         specs.append(
             ScenarioSpec(
                 scenario, entry["config"], tuple(entry["files"]), geo_path, load_geography(geo_path)
@@ -102,7 +100,9 @@ def replay(run_dir: Path, workers: int = 1, sample: int | None = None) -> tuple[
     manifest = read_manifest(run_dir, ("run", "batch"), "replayed (replay the runs it was made of)")
     if manifest["engine"] not in ENGINES:
         raise RunDirError([Problem(str(run_dir / MANIFEST), None, "engine", "unknown engine")])
-    kpis_file = run_dir / manifest["outputs"]["kpis"]["file"] if "kpis" in manifest["outputs"] else None
+    kpis_file = (
+        run_dir / manifest["outputs"]["kpis"]["file"] if "kpis" in manifest["outputs"] else None
+    )
     if kpis_file is None:
         raise RunDirError([Problem(str(run_dir / MANIFEST), None, "outputs", "no kpis output")])
     stored = read_parquet(kpis_file, RunDirError, KEY_COLUMNS)  # before re-running anything

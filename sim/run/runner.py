@@ -106,8 +106,11 @@ def check_overrides(sc: Scenario, geo: Geography, lines: dict, fallback: str) ->
     would otherwise be ignored and the run would silently use the default."""
     areas = {
         "settings.hospital.beds_override": ("health council", geo.councils),
-        "settings.sop.beds_override": ("municipality or health council", (*geo.municipalities, *geo.councils)),
-    }  # fmt: skip
+        "settings.sop.beds_override": (
+            "municipality or health council",
+            (*geo.municipalities, *geo.councils),
+        ),
+    }
     overrides = {
         "settings.hospital.beds_override": sc.settings.hospital.beds_override,
         "settings.sop.beds_override": sc.settings.sop.beds_override,
@@ -119,8 +122,14 @@ def check_overrides(sc: Scenario, geo: Geography, lines: dict, fallback: str) ->
             if name not in names:
                 file, line = lines.get(f"{key}.{name}", lines.get(key, (fallback, None)))
                 close = difflib.get_close_matches(name, names, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(names)}"
-                problems.append(Problem(file, line, f"{key}.{name}", f"no {what} named {name!r}{hint}"))
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; expected one of {', '.join(names)}"
+                )
+                problems.append(
+                    Problem(file, line, f"{key}.{name}", f"no {what} named {name!r}{hint}")
+                )
     if problems:
         raise ConfigError(problems)
 
