@@ -731,7 +731,6 @@ CASES: list[Case] = [
         ("run", str(TEACHING), "--out", ".", *SHORT, *QUICK),
         (OUTPUT, "not a sektorsim run directory"),
         THESIS,
-        setup=chdir,
     ),
     Case(
         "out-symlink-to-user-dir",
@@ -757,7 +756,6 @@ CASES: list[Case] = [
         ("run", str(TEACHING), *SHORT, *QUICK),
         (OUTPUT, "results/latest", "not a sektorsim run directory"),
         {"results/latest/mine.csv": "a,b\n"},
-        setup=chdir,
     ),
     Case(
         "decompose-out-user-dir",
