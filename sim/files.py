@@ -155,12 +155,17 @@ def output_lock(out: Path) -> Iterator[None]:
     directory is refused instead of interleaving. The lock file lives in the system's
     temporary directory, never next to the user's files; the kernel frees it if the
     process dies."""
-    folder = Path(tempfile.gettempdir()) / "sektorsim-locks"
-    folder.mkdir(exist_ok=True)
+    folder = Path(tempfile.gettempdir()) / f"sektorsim-locks-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
     key = hashlib.sha256(str(Path(out).absolute().resolve()).encode()).hexdigest()[:32]
     path = folder / f"{key}.lock"
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise OutputError(
+                [Problem("--out", None, str(out), f"cannot create its lock {path}: {e.strerror}")]
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:

@@ -20,8 +20,8 @@ from sim.files import check_output
 from sim.run.runner import ScenarioSpec
 
 #: Memory of one worker apart from its patients (interpreter, numba, polars), and per patient.
-BASE_BYTES = 300e6
-BYTES_PER_PATIENT = 400
+BASE_BYTES = 200e6
+BYTES_PER_PATIENT = 200
 #: CPU time per simulated patient-day (numba kernel and organisations, measured nationally).
 SECONDS_PER_PATIENT_DAY = 1e-8
 #: Output size per KPI row (Parquet, compressed) and per run (manifest, agents, report).
