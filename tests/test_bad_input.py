@@ -775,7 +775,7 @@ CASES: list[Case] = [
         (BATCH_DIR, "thesis", "experiment.json"),
         {**THESIS, **experiment("")},
     ),
-    Case("init-non-empty", ("init", "{tmp}/thesis"), ("not empty",), THESIS),
+    Case("init-non-empty", ("init", "{tmp}/thesis"), (OUTPUT, "not empty"), THESIS),
     Case(
         "validate-model-out-user-dir",
         ("validate-model", "--quick", "--out", "{tmp}/thesis"),

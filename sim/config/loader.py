@@ -50,7 +50,7 @@ class LoadedConfig(Generic[M]):
 #: accident ("billion laughs", runaway nesting) that would hang or crash the loader.
 MAX_DEPTH = 64
 MAX_ALIASES = 100
-MAX_NODES = 1_000_000
+MAX_NODES = 100_000
 #: Tags a config may spell out; others (!!python/object, local !tags) are refused.
 PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")
