@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/sektorsim run configs/denmark/current.yaml configs/denmark/reform.yaml --out results/latest
+	$(BIN)/sektorsim run configs/denmark/current.yaml configs/denmark/reform.yaml --out results/latest --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -24,7 +24,7 @@ test: $(STAMP)
 # Refreshing it is a deliberate step: note it in CHANGELOG.md when numbers change.
 publish: $(STAMP)
 	$(BIN)/sektorsim run configs/teaching.yaml configs/teaching-reform.yaml --replications 3 \
-		--set simulation.end=2027-01-01 --out results/published/teaching --quiet --no-report
+		--set simulation.end=2027-01-01 --out results/published/teaching --force --quiet --no-report
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engines.py

@@ -165,7 +165,8 @@ def references(text: str, citing: Path) -> list[Reference]:
                     if not path.startswith("/"):
                         continue
                     path = path.lstrip("/")
-                if is_code and ("/" not in path or citing.is_relative_to(ROOT / "tests")):
+                in_tests = citing.is_relative_to(ROOT / "tests")
+                if (is_code or in_tests) and "/" not in path or is_code and in_tests:
                     continue  # tests build their own file trees at run time
                 found.append(Reference(citing, lineno, path, match.group(2)))
             if citing.suffix == ".md":

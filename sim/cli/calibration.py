@@ -25,13 +25,16 @@ def execute_calibrate(
     max_evaluations: int | None,
     quiet: bool,
     console: Console,
+    force: bool = False,
 ) -> pl.DataFrame:
+    from sim.files import check_output
     from sim.progress import progress
     from sim.run.batch import executor
     from sim.run.runner import compile_kernel, load_scenario
 
     spec_t = load_targets(targets)  # every input error before any work
     load_scenario(config, spec_t.fit.set)
+    check_output(out_dir, force)
     budget = max_evaluations or spec_t.fit.max_evaluations
     compile_kernel()
     with executor(backend, workers, scheduler) as pool, progress(console, quiet) as bar:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Annotated
 
 import polars as pl
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.console import (
@@ -20,7 +22,8 @@ from sim.cli.console import (
     print_json,
     summary_table,
 )
-from sim.errors import ConfigError
+from sim.errors import ConfigError, OptionError, RunDirError
+from sim.files import output_lock
 
 app = typer.Typer(
     add_completion=False,
@@ -40,7 +43,8 @@ def fail_on_bad_input(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ConfigError as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+            # escaped: messages quote user input and ranges like [low, high], not markup
+            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
@@ -53,12 +57,26 @@ ConfigArgs = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace the sektorsim run directory at --out (refused if it holds files sektorsim "
+        "did not write). Without it an existing run is never overwritten.",
+    ),
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--set", help="Override a field, e.g. `--set settings.sop.beds_per_1000=4` (repeatable)."
     ),
 ]
+
+
+def check_seed(seed: int | None) -> None:
+    """Seeds feed 64-bit generators and Int64 columns: larger ones would overflow."""
+    if seed is not None and seed > 2**63 - 1:
+        raise OptionError.single("--seed", f"must be at most {2**63 - 1:,}, got {seed:,}")
 
 
 @app.command()
@@ -106,6 +124,7 @@ def run(
         bool, typer.Option("--no-report", help="Skip figures and report.html.")
     ] = False,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Run scenarios × replications; write kpis.parquet, agents.parquet, manifest.json and
     a report with figures; print a summary.
@@ -119,11 +138,14 @@ def run(
     from sim.cli.run import execute_run
 
     if engine not in ("numba", "simpy"):
-        raise ConfigError.single("--engine", f"expected numba or simpy, got {engine!r}")
-    kpis = execute_run(
-        configs, out_dir, replications, seed, engine, workers, set_ or [], quiet or as_json, out
-    )
-    finish(out_dir, no_report, quiet or as_json)
+        raise OptionError.single("--engine", f"expected numba or simpy, got {engine!r}")
+    check_seed(seed)
+    with output_lock(out_dir):
+        kpis = execute_run(
+            configs, out_dir, replications, seed, engine, workers, set_ or [], quiet or as_json,
+            out, force,
+        )  # fmt: skip
+        finish(out_dir, no_report, quiet or as_json)
     if as_json:
         print_json(comparison_records(kpis))
 
@@ -192,6 +214,7 @@ def decompose(
         bool, typer.Option("--no-report", help="Skip figures and report.html.")
     ] = False,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Switch on each reform lever alone, then all together; report each lever's share.
 
@@ -199,10 +222,12 @@ def decompose(
     """
     from sim.studies.decompose import execute_decompose
 
-    table = execute_decompose(
-        config, out_dir, replications, seed, workers, set_ or [], quiet or as_json, out
-    )
-    finish(out_dir, no_report, quiet or as_json)
+    check_seed(seed)
+    with output_lock(out_dir):
+        table = execute_decompose(
+            config, out_dir, replications, seed, workers, set_ or [], quiet or as_json, out, force
+        )
+        finish(out_dir, no_report, quiet or as_json)
     if as_json:
         print_json(table.to_dicts())
 
@@ -243,15 +268,23 @@ def batch(
     from sim.outputs.analysis import incremental
     from sim.run.batch import BACKENDS, run_batch
     from sim.run.experiment import load_experiment
+    from sim.run.preflight import check_size
 
     if backend not in BACKENDS:
-        raise ConfigError.single("--backend", f"expected local or dask, got {backend!r}")
+        raise OptionError.single("--backend", f"expected local or dask, got {backend!r}")
     if scheduler and backend != "dask":
-        raise ConfigError.single("--scheduler", "a scheduler address needs --backend dask")
+        raise OptionError.single("--scheduler", "a scheduler address needs --backend dask")
     plan = load_experiment(experiment)
-    target = out_dir or Path("results") / plan.experiment.name
-    analysis = run_batch(plan, target, backend, workers, scheduler, resume, out, quiet or as_json)
-    finish(target, no_report, quiet or as_json)
+    exp = plan.experiment
+    tasks = exp.replications * len(plan.specs)
+    check_size(plan.specs, tasks, workers, f"{len(plan.specs):,} scenario variants × "
+               f"{exp.replications:,} replications", str(experiment))  # fmt: skip
+    target = out_dir or Path("results") / exp.name
+    with output_lock(target):
+        analysis = run_batch(
+            plan, target, backend, workers, scheduler, resume, out, quiet or as_json
+        )
+        finish(target, no_report, quiet or as_json)
     if as_json:
         print_json(analysis.to_dicts())
     elif not quiet:
@@ -298,6 +331,7 @@ def calibrate(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Fit the parameters the targets file names (each an assumption with a range) to the
     targets by simulated method of moments with common random numbers; write the
@@ -315,24 +349,17 @@ def calibrate(
     from sim.run.batch import BACKENDS
 
     if backend not in BACKENDS:
-        raise ConfigError.single("--backend", f"expected local or dask, got {backend!r}")
+        raise OptionError.single("--backend", f"expected local or dask, got {backend!r}")
     if check:
         from sim.studies.calibrate import check_config
 
         fit = check_config(config, targets, backend, workers, scheduler)
     else:
-        fit = execute_calibrate(
-            config,
-            targets,
-            out_dir,
-            write,
-            backend,
-            workers,
-            scheduler,
-            max_evaluations,
-            quiet or as_json,
-            out,
-        )
+        with output_lock(out_dir):
+            fit = execute_calibrate(
+                config, targets, out_dir, write, backend, workers, scheduler, max_evaluations,
+                quiet or as_json, out, force,
+            )  # fmt: skip
     if as_json:
         print_json(fit.to_dicts())
     elif not quiet:
@@ -382,9 +409,12 @@ def validate_model(
     - `sektorsim validate-model`
     - `sektorsim validate-model --quick --out /tmp/validation`
     """
+    from sim.files import check_output
     from sim.validation.report import write_validation_report
 
-    with err.status("validating the model") as status:
+    with output_lock(out_dir), err.status("validating the model") as status:
+        # its own earlier report may be replaced; nothing else
+        check_output(out_dir, force=True, marker="validation.json")
         path = write_validation_report(
             out_dir,
             quick=quick,
@@ -404,11 +434,27 @@ def report(
 
     Example: `sektorsim report results/latest`
     """
+    from pydantic import ValidationError
+
+    from sim.config.schema import Scenario
+    from sim.files import read_parquet
+    from sim.outputs.kpis import KEY_COLUMNS
+    from sim.outputs.manifest import read_manifest
     from sim.report.html import write_report
     from sim.report.stress_des import write_stress_des
-    from sim.run.replay import read_manifest
 
-    read_manifest(run_dir)  # a clear error for a directory that is not a run
+    # every input checked before the first figure is drawn
+    manifest = read_manifest(run_dir, ("run", "batch", "decompose"), "reported on")
+    if "kpis" not in manifest["outputs"]:
+        raise RunDirError.single(
+            "outputs", "no kpis output to report on", str(run_dir / "manifest.json")
+        )
+    read_parquet(run_dir / manifest["outputs"]["kpis"]["file"], RunDirError, (*KEY_COLUMNS, "draw"))
+    try:
+        Scenario.model_validate(manifest["scenarios"][0]["config"])
+    except (IndexError, ValidationError) as e:
+        raise RunDirError.single("scenarios[0].config", f"not a valid scenario: {e}",
+                                 str(run_dir / "manifest.json")) from None  # fmt: skip
     path = write_report(run_dir, ("png", "svg") if svg else ("png",))
     write_stress_des(run_dir)
     out.print(
@@ -582,7 +628,13 @@ def ui(
     serve(host, port, results, workers, announce=lambda text: out.print(text, highlight=False))
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: workers are stopped and the staged output removed."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="sektorsim")
 
 

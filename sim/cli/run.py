@@ -10,6 +10,7 @@ from rich.console import Console
 from sim.files import staged_directory, write_json, write_parquet
 from sim.outputs.manifest import MANIFEST, build_manifest
 from sim.outputs.summary import HEADLINE, comparison, whole_window
+from sim.run.preflight import check_run
 from sim.run.runner import Task, check_same_geography, load_scenario, run_tasks, sort_kpis
 
 KPIS_FILE = "kpis.parquet"
@@ -26,6 +27,7 @@ def execute_run(
     overrides: list[str],
     quiet: bool,
     console: Console,
+    force: bool = False,
 ) -> pl.DataFrame:
     from sim.cli.console import summary_table
     from sim.progress import progress
@@ -39,6 +41,8 @@ def execute_run(
         raise ConfigError.single("name", f"scenario names must differ, got {names}")
     seed = specs[0].scenario.simulation.seed if seed is None else seed
     reps = specs[0].scenario.simulation.replications if replications is None else replications
+    what = f"{reps:,} replications × {len(specs)} scenarios"
+    check_run(specs, reps * len(specs), workers, what, out_dir, force)
     tasks = [Task(i, r) for r in range(reps) for i in range(len(specs))]
 
     with progress(console, quiet) as bar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,12 +68,32 @@ def _codes(values: list[str]) -> tuple[tuple[str, ...], np.ndarray]:
     return names, np.array([lookup[v] for v in values], dtype=np.int64)
 
 
+#: Largest believable value per column: more people than any country's municipality, or
+#: more GPs than inhabitants, is a typo that would otherwise overflow the model's arrays.
+MAX_COUNT = {**dict.fromkeys(_INT_COLUMNS, 1e8), "gp_capacity_per_100k": 1e5}
+
+
+def _bad_count(text: str, limit: float) -> str | None:
+    """Why a count cell is unusable, or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return f"expected a number >= 0, got {text!r}"
+    if not math.isfinite(value):
+        return f"expected a finite number >= 0, got {text!r}"
+    if value < 0:
+        return f"expected a number >= 0, got {text!r}"
+    if value > limit:
+        return f"{text} is implausible: at most {limit:,.0f}"
+    return None
+
+
 def load_geography(path: Path, field: str = "geography.file") -> Geography:
     """Read a geography CSV; every problem names the file, the line and the column."""
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError) as err:
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ConfigError(
             [Problem(str(path), None, field, f"cannot read geography file: {err}")]
         ) from None
@@ -100,20 +121,13 @@ def load_geography(path: Path, field: str = "geography.file") -> Geography:
                 Problem(str(path), lineno, field, f"municipality {rec['municipality']!r} repeated")
             )
         seen.add(rec["municipality"])
+        for col in ("municipality", "region_current", "region_reform", "health_council"):
+            if not rec[col].strip():
+                problems.append(Problem(str(path), lineno, f"{field}:{col}", "empty name"))
         for col in (*_INT_COLUMNS, "gp_capacity_per_100k"):
-            try:
-                value = float(rec[col])
-            except ValueError:
-                value = -1.0
-            if not value >= 0:
-                problems.append(
-                    Problem(
-                        str(path),
-                        lineno,
-                        f"{field}:{col}",
-                        f"expected a number >= 0, got {rec[col]!r}",
-                    )
-                )
+            problem = _bad_count(rec[col], MAX_COUNT[col])
+            if problem:
+                problems.append(Problem(str(path), lineno, f"{field}:{col}", problem))
         records.append(rec)
     if not records and not problems:
         problems.append(Problem(str(path), 2, field, "no municipalities in the file"))

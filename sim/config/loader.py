@@ -7,8 +7,10 @@ come last. Any problem becomes a `ConfigError` listing every problem found.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import io
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -21,6 +23,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
 
 from sim.errors import ConfigError, Problem
 
@@ -37,6 +46,28 @@ class LoadedConfig(Generic[M]):
     lines: LineMap
 
 
+#: A config is a few levels deep and uses a handful of anchors; far more is an attack or an
+#: accident ("billion laughs", runaway nesting) that would hang or crash the loader.
+MAX_DEPTH = 64
+MAX_ALIASES = 100
+MAX_NODES = 100_000
+#: Tags a config may spell out; others (!!python/object, local !tags) are refused.
+PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")
+)
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Override:
+    """A `FIELD=VALUE` override and where the user wrote it, so a problem points there:
+    `--set` on the command line, or a line of an experiment file."""
+
+    text: str
+    file: str = "--set"
+    line: int | None = None
+
+
 # ------------------------------------------------------------------------- reading
 def _yaml() -> YAML:
     y = YAML(typ="rt")
@@ -44,8 +75,75 @@ def _yaml() -> YAML:
     return y
 
 
-def _plain(node: Any, prefix: str, file: str, lines: LineMap) -> Any:
-    """Round-trip nodes to plain Python, recording the line of every key and item."""
+def _scan(text: str, shown: str, line_of=lambda line: line) -> None:
+    """Refuse, from the event stream (cheap, never recursive), what the loader would choke
+    on: deep nesting, many aliases, foreign tags, and dates that do not exist."""
+    depth = aliases = 0
+    for event in _yaml().parse(io.StringIO(text)):
+        line = line_of(event.start_mark.line + 1) if event.start_mark else None
+
+        def fail(message: str, line: int | None = line) -> ConfigError:
+            return ConfigError([Problem(shown, line, "", message)])
+
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise fail(f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise fail(f"more than {MAX_ALIASES} aliases (*name); a config needs few")
+        if isinstance(event, NodeEvent) and not isinstance(event, AliasEvent):
+            tag = getattr(event, "tag", None)
+            if tag is not None and str(tag) not in PLAIN_TAGS:
+                raise fail(f"the tag {tag} is not allowed in a config")
+        if isinstance(event, ScalarEvent) and event.style is None:
+            found = _DATE.match(event.value)
+            if found:
+                try:
+                    dt.date(*(int(g) for g in found.groups()))
+                except ValueError as e:
+                    raise fail(f"{event.value!r} is not a date that exists ({e})") from None
+
+
+def _read_yaml(text: str, shown: str, line_of=lambda line: line) -> Any:
+    """Parse YAML text into round-trip nodes; any problem is a ConfigError naming `shown`."""
+    try:
+        _scan(text, shown, line_of)
+        return _yaml().load(io.StringIO(text))
+    except DuplicateKeyError as e:
+        line = line_of(e.problem_mark.line + 1) if e.problem_mark else None
+        problem = e.problem or ""
+        key = problem.split('"')[1 if '"' in problem else 0]
+        raise ConfigError([Problem(shown, line, "", f"duplicate key: {key}")]) from None
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = line_of(mark.line + 1) if mark else None
+        col = f", column {mark.column + 1}" if mark else ""
+        raise ConfigError(
+            [Problem(shown, line, "", f"malformed YAML{col}: {e.problem or e.context}")]
+        ) from None
+    except (YAMLError, ValueError, TypeError, RecursionError) as e:
+        # the constructor's own errors (a timestamp that does not exist, ...) carry no line
+        raise ConfigError([Problem(shown, None, "", f"malformed YAML: {e}")]) from None
+
+
+def _plain(
+    node: Any, prefix: str, file: str, lines: LineMap, budget: list[int] | None = None
+) -> Any:
+    """Round-trip nodes to plain Python, recording the line of every key and item.
+
+    Aliases are expanded here, so `budget` caps the nodes made: a few aliases nested can
+    otherwise stand for billions of them.
+    """
+    budget = [MAX_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(
+            [Problem(file, None, "", f"expands to more than {MAX_NODES:,} values (aliases?)")]
+        )
     if isinstance(node, CommentedMap):
         out = {}
         for key, value in node.items():
@@ -55,7 +153,9 @@ def _plain(node: Any, prefix: str, file: str, lines: LineMap) -> Any:
             except (KeyError, TypeError, AttributeError):
                 line = None
             lines[path] = (file, line)
-            out[str(key) if not isinstance(key, str) else key] = _plain(value, path, file, lines)
+            out[str(key) if not isinstance(key, str) else key] = _plain(
+                value, path, file, lines, budget
+            )
         return out
     if isinstance(node, CommentedSeq):
         out_list = []
@@ -66,7 +166,7 @@ def _plain(node: Any, prefix: str, file: str, lines: LineMap) -> Any:
             except (KeyError, TypeError, AttributeError, IndexError):
                 line = None
             lines[path] = (file, line)
-            out_list.append(_plain(value, path, file, lines))
+            out_list.append(_plain(value, path, file, lines, budget))
         return out_list
     if type(node).__name__ == "ScalarBoolean":
         return bool(node)
@@ -104,30 +204,7 @@ def load_yaml(
         ) from None
     except OSError as e:
         raise ConfigError([Problem(shown, None, "", f"cannot read: {e.strerror}")]) from None
-    try:
-        node = _yaml().load(io.StringIO(text))
-    except DuplicateKeyError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else None
-        raise ConfigError(
-            [
-                Problem(
-                    shown,
-                    line,
-                    "",
-                    "duplicate key: "
-                    + (e.problem or "").split('"')[1 if '"' in (e.problem or "") else 0],
-                )
-            ]
-        ) from None
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        col = f", column {mark.column + 1}" if mark else ""
-        raise ConfigError(
-            [Problem(shown, line, "", f"malformed YAML{col}: {e.problem or e.context}")]
-        ) from None
-    except YAMLError as e:
-        raise ConfigError([Problem(shown, None, "", f"malformed YAML: {e}")]) from None
+    node = _read_yaml(text, shown)
     if node is None:
         node = CommentedMap()
     if not isinstance(node, CommentedMap):
@@ -189,49 +266,61 @@ def _load_tree(
 
 
 # ------------------------------------------------------------------------ overrides
-def _parse_value(text: str, override: str) -> Any:
-    try:
-        node = _yaml().load(io.StringIO(f"v: {text}"))
-    except YAMLError:
-        raise ConfigError(
-            [Problem("--set", None, override, f"cannot parse the value {text!r}")]
-        ) from None
-    return _plain(node, "", "--set", {})["v"]
+def _parse_value(text: str, o: Override) -> Any:
+    node = _read_yaml(f"v: {text}", o.file, line_of=lambda _line: o.line)
+    if not isinstance(node, CommentedMap) or "v" not in node:
+        raise ConfigError([Problem(o.file, o.line, o.text, f"cannot parse the value {text!r}")])
+    return _plain(node, "", o.file, {})["v"]
 
 
-def apply_override(data: dict, override: str, lines: LineMap) -> dict:
-    """Apply `a.b.c=value`; a `{value: ...}` parameter object gets its value replaced."""
-    if "=" not in override:
+def apply_override(data: dict, override: str | Override, lines: LineMap) -> dict:
+    """Apply `a.b.c=value`; a `{value: ...}` parameter object gets its value replaced.
+
+    Everything the override replaces is then located where the override was written.
+    """
+    o = override if isinstance(override, Override) else Override(override)
+    if "=" not in o.text:
         raise ConfigError(
             [
                 Problem(
-                    "--set",
-                    None,
-                    override,
+                    o.file,
+                    o.line,
+                    o.text,
                     "expected FIELD=VALUE, e.g. settings.sop.beds_per_1000=4",
                 )
             ]
         )
-    path, text = override.split("=", 1)
-    keys = [k for k in path.strip().split(".")]
-    if not path.strip() or any(not k for k in keys):
-        raise ConfigError([Problem("--set", None, override, "empty field name")])
-    value = _parse_value(text.strip(), override)
+    path, text = o.text.split("=", 1)
+    path = path.strip()
+    keys = path.split(".")
+    if not path or any(not k for k in keys):
+        raise ConfigError([Problem(o.file, o.line, o.text, "empty field name")])
+    try:
+        value = _parse_value(text.strip(), o)
+    except ConfigError as e:
+        detail = e.problems[0].message
+        raise ConfigError(
+            [Problem(o.file, o.line, o.text, f"cannot parse the value {text.strip()!r}: {detail}")]
+        ) from None
     node = data
-    for key in keys[:-1]:
+    for i, key in enumerate(keys[:-1]):
         nxt = node.get(key)
         if not isinstance(nxt, dict):
             nxt = {}
             node[key] = nxt
+            lines[".".join(keys[: i + 1])] = (o.file, o.line)  # the override made it a mapping
         node = nxt
     last = keys[-1]
     target = node.get(last)
     if isinstance(target, dict) and "value" in target and not isinstance(value, dict):
         target["value"] = value
-        lines[f"{path.strip()}.value"] = ("--set", None)
+        path += ".value"
     else:
         node[last] = value
-    lines[path.strip()] = ("--set", None)
+    for key in [k for k in lines if k.startswith((f"{path}.", f"{path}["))]:
+        lines[key] = (o.file, o.line)
+    lines[path] = (o.file, o.line)
+    lines[path.removesuffix(".value")] = (o.file, o.line)
     return data
 
 
@@ -297,7 +386,7 @@ def _problems(
             p
             for p in e["loc"]
             if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
-        )
+        ) or tuple(e["loc"])  # a user's key may itself contain "[" (fuzzing found one)
         path = _dotted(loc)
         file, line = _line_for(path, lines, fallback)
         msg = e["msg"].removeprefix("Value error, ")
@@ -322,7 +411,7 @@ def _problems(
 
 
 def load_config(
-    paths: Sequence[Path | str], model: type[M], overrides: Sequence[str] = ()
+    paths: Sequence[Path | str], model: type[M], overrides: Sequence[str | Override] = ()
 ) -> LoadedConfig[M]:
     """Load, merge (left to right), override and validate; ConfigError lists every problem."""
     if not paths:

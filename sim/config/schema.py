@@ -8,7 +8,7 @@ everywhere (``extra="forbid"``). Field descriptions double as the reference docs
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -21,8 +21,17 @@ AGE_BANDS: tuple[str, ...] = ("u65", "65-74", "75-84", "85plus")
 CONDITIONS: tuple[str, ...] = ("copd", "diabetes", "heart", "back")
 
 
+#: No number the model reads is meaningful beyond this; larger ones are typos or overflow.
+MAX_VALUE = 1e12
+#: Capacities are per 1,000 simulated patients: more than one place each is a typo.
+MAX_PER_1000 = 1000.0
+#: Longest warm-up or follow-up (days): a century is far past any use.
+MAX_DAYS = 36525
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity pass every comparison check silently; refuse them everywhere
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Evidence(Strict):
@@ -48,7 +57,17 @@ class Evidence(Strict):
 class Number(Evidence):
     """A non-negative number with its evidence."""
 
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_VALUE)
+
+
+class PerThousand(Number):
+    """A capacity per 1,000 simulated patients (at most one place per patient)."""
+
+    value: float = Field(ge=0, le=MAX_PER_1000)
+
+
+#: Override rates per named area, bounded like the rate they override.
+Overrides = dict[str, Annotated[float, Field(ge=0, le=MAX_PER_1000)]]
 
 
 class Probability(Evidence):
@@ -56,7 +75,7 @@ class Probability(Evidence):
 
 
 class PositiveNumber(Evidence):
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, le=MAX_VALUE)
 
 
 def _complete(mapping: dict[str, float], keys: tuple[str, ...], what: str) -> dict[str, float]:
@@ -121,7 +140,9 @@ class Geography(Strict):
     file: str = Field(description="CSV of municipalities (see configs/geography/README.md).")
     sources: str | None = Field(None, description="YAML with the source of each CSV column.")
     municipalities: list[str] | None = Field(
-        None, description="Simulate only these municipalities (default: all in the file)."
+        None,
+        min_length=1,
+        description="Simulate only these municipalities (default: all in the file).",
     )
 
 
@@ -142,7 +163,7 @@ class Population(Strict):
     scale: float = Field(
         1.0, gt=0, le=1, description="Fraction of the population simulated; capacities scale too."
     )
-    under65_chronic_per_1000: Number = Field(
+    under65_chronic_per_1000: PerThousand = Field(
         description="50-64 year olds with a target condition, per 1,000 inhabitants."
     )
     prevalence: dict[str, ProbabilityByAgeBand] = Field(
@@ -244,8 +265,10 @@ class BedPressure(Strict):
 
 
 class Hospital(Strict):
-    beds_per_1000: Number = Field(description="Acute medical beds per 1,000 simulated patients.")
-    beds_override: dict[str, float] = Field(
+    beds_per_1000: PerThousand = Field(
+        description="Acute medical beds per 1,000 simulated patients."
+    )
+    beds_override: Overrides = Field(
         default_factory=dict, description="Beds per 1,000 for named health councils."
     )
     los_mean_days: ByGroup
@@ -269,8 +292,8 @@ class Hospital(Strict):
 
 
 class IntermediateCare(Strict):
-    beds_per_1000: Number
-    beds_override: dict[str, float] = Field(
+    beds_per_1000: PerThousand
+    beds_override: Overrides = Field(
         default_factory=dict, description="Beds per 1,000 for named municipalities or councils."
     )
     stepup_mean_days: PositiveNumber
@@ -284,7 +307,7 @@ class IntermediateCare(Strict):
 
 
 class HomeTreatment(Strict):
-    slots_per_1000: Number = Field(description="Patients a team can treat at once, per 1,000.")
+    slots_per_1000: PerThousand = Field(description="Patients a team can treat at once, per 1,000.")
     on_duty_hours: Number = Field(
         description="Hours a day the team takes new patients (24 = 24/7)."
     )
@@ -306,7 +329,7 @@ class ChronicPackages(Strict):
         default_factory=dict,
         description="Date each condition's package starts (none: not offered).",
     )
-    capacity_per_1000: Number = Field(description="Enrolled patients per 1,000 eligible.")
+    capacity_per_1000: PerThousand = Field(description="Enrolled patients per 1,000 eligible.")
     episode_hr: Number = Field(description="Hazard ratio of acute episodes while enrolled.")
 
     @field_validator("start")
@@ -361,12 +384,17 @@ class Costs(Strict):
 class Simulation(Strict):
     start: dt.date = Field(description="First reported day.")
     end: dt.date = Field(description="Day after the last reported day.")
-    warmup_days: int = Field(ge=0, description="Simulated before `start`, not reported.")
+    warmup_days: int = Field(
+        ge=0, le=MAX_DAYS, description="Simulated before `start`, not reported."
+    )
     period: Literal["month", "quarter", "year"] = "quarter"
     readmission_followup_days: int = Field(
-        30, ge=0, description="Simulated after `end` so late discharges get their 30 days."
+        30,
+        ge=0,
+        le=MAX_DAYS,
+        description="Simulated after `end` so late discharges get their 30 days.",
     )
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=2**63 - 1)
     replications: int = Field(ge=1)
 
     @model_validator(mode="after")
@@ -426,7 +454,7 @@ class ReformValues(Strict):
     window_hours: Number
     coverage: ProbabilityByGroup
     team_duty_hours: Number
-    team_slots_per_1000: Number
+    team_slots_per_1000: PerThousand
     packages: ChronicPackages
     kmf_per_admission_dkk: Number
     investment_dkk_per_1000_year: Number = Field(
@@ -449,14 +477,16 @@ class IncentiveRule(Strict):
     """The marginal rule (docs/decision-rules.md): capacity moves toward the count at which
     one more bed (place) would save less than it costs, at most `step_per_1000` a period."""
 
-    step_per_1000: Number = Field(
+    step_per_1000: PerThousand = Field(
         description="Largest change in beds (and team places) per 1,000 per decision; "
         "at least one bed or place."
     )
-    min_beds_per_1000: Number
-    max_beds_per_1000: Number
-    min_slots_per_1000: Number = Field(description="Floor of home-treatment places per 1,000.")
-    max_slots_per_1000: Number = Field(description="Ceiling of home-treatment places per 1,000.")
+    min_beds_per_1000: PerThousand
+    max_beds_per_1000: PerThousand
+    min_slots_per_1000: PerThousand = Field(description="Floor of home-treatment places per 1,000.")
+    max_slots_per_1000: PerThousand = Field(
+        description="Ceiling of home-treatment places per 1,000."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> IncentiveRule:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from sim.errors import ConfigError
+from sim.errors import OutputError
 from sim.files import staged_directory
 
 PACKAGE = Path(__file__).resolve().parent
@@ -37,7 +37,7 @@ def _starter_sources() -> dict[str, Path]:
 def write_starter(directory: Path) -> list[Path]:
     """Copy the starter files into a new or empty directory (never overwrite a user's files)."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise ConfigError.single(
+        raise OutputError.single(
             "DIRECTORY", f"{directory} exists and is not empty; choose a new directory"
         )
     if directory.exists():

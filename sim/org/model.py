@@ -22,7 +22,7 @@ import polars as pl
 
 from sim.config.schema import Scenario
 from sim.constants import DAYS_PER_YEAR
-from sim.errors import ConfigError, Problem
+from sim.errors import Problem, RuleError
 from sim.flow.counters import C
 from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit
 from sim.measures import COUNTERS
@@ -453,7 +453,7 @@ def _count(decision: object, what: str, patients: float) -> int | None:
     """The count a decision asks for (a count, or a rate per 1,000 rounded once)."""
     field = "organisations.decision_rule"
     if not isinstance(decision, Decision):
-        raise ConfigError(
+        raise RuleError(
             [Problem(None, None, field, f"the rule returned {decision!r}, not a Decision")]
         )
     count = getattr(decision, what)
@@ -463,7 +463,7 @@ def _count(decision: object, what: str, patients: float) -> int | None:
             return None
         count = float(rate) * patients / 1000.0
     if not math.isfinite(float(count)):
-        raise ConfigError([Problem(None, None, field, f"the rule returned {what} = {count!r}")])
+        raise RuleError([Problem(None, None, field, f"the rule returned {what} = {count!r}")])
     return max(0, round(float(count)))
 
 

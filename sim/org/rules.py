@@ -11,13 +11,17 @@ same signature (see docs/decision-rules.md).
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
 
 from sim.config.schema import Scenario
 from sim.constants import DAYS_PER_YEAR
-from sim.errors import ConfigError, Problem
+from sim.errors import Problem, RuleError
 from sim.org.queueing import erlang_b, mmc_mean_wait
 
 
@@ -244,22 +248,83 @@ def incentive(agent: object, obs: Observation, scenario: Scenario) -> Decision:
 BUILTIN: dict[str, Rule] = {"fixed": fixed, "budget": budget, "incentive": incentive}
 
 
-def resolve_rule(name: str, file: str | None = None, line: int | None = None) -> Rule:
-    """A built-in rule or an importable 'module:function'; ConfigError if it cannot be found."""
+def resolve_rule(
+    name: str, file: str | None = None, line: int | None = None, scenario: Scenario | None = None
+) -> Rule:
+    """A built-in rule or an importable 'module:function'; RuleError if it cannot be used.
+
+    Given the scenario, a user's rule is also called once on a made-up observation, so a
+    rule that crashes or answers wrongly fails here, not a quarter into a long run.
+    """
     if name in BUILTIN:
         return BUILTIN[name]
     module, _, attr = name.partition(":")
-    field = "organisations.decision_rule"
+
+    def fail(message: str) -> RuleError:
+        return RuleError([Problem(file, line, "organisations.decision_rule", message)])
+
+    if module.startswith("."):
+        raise fail(
+            f"{name!r}: give an absolute module path (package.module:function), not a relative one"
+        )
     try:
-        fn = getattr(importlib.import_module(module), attr)
-    except ImportError as e:
-        raise ConfigError(
-            [Problem(file, line, field, f"cannot import module {module!r} for rule {name!r}: {e}")]
+        found = importlib.import_module(module)
+    except Exception as e:  # noqa: BLE001 - any failure of the user's module is bad input
+        raise fail(
+            f"cannot import module {module!r} for rule {name!r}: {type(e).__name__}: {e}"
         ) from None
-    except AttributeError:
-        raise ConfigError(
-            [Problem(file, line, field, f"module {module!r} has no function {attr!r}")]
-        ) from None
+    fn = getattr(found, attr, None)
+    if fn is None:
+        raise fail(f"module {module!r} has no function {attr!r}")
     if not callable(fn):
-        raise ConfigError([Problem(file, line, field, f"{name!r} is not callable")])
+        raise fail(f"{name!r} is not callable")
+    try:
+        inspect.signature(fn).bind(None, None, None)
+    except TypeError as e:
+        raise fail(f"{name!r} must accept (agent, obs, scenario): {e}") from None
+    except ValueError:
+        pass  # no signature to inspect (some builtins): the test call below decides
+    if scenario is not None:
+        _try_rule(fn, name, scenario, fail)
     return fn
+
+
+def _try_rule(fn: Rule, name: str, scenario: Scenario, fail: Callable[[str], RuleError]) -> None:
+    """Call the rule once on a plausible observation; it must return a usable Decision."""
+    costs = scenario.costs
+    agent = SimpleNamespace(
+        kind="municipality", name="(check)", members=np.array([0]), patients=1000.0
+    )
+    obs = Observation(
+        period_days=91.0, patients=1000.0,
+        sop_beds_per_1000=scenario.settings.sop.beds_per_1000.value,
+        ht_slots_per_1000=scenario.settings.home_treatment.slots_per_1000.value,
+        sop_occupancy=0.9, delayed_discharge_days=10.0, stepup_blocked=1.0, mean_stay_days=5.0,
+        cost_per_delayed_day=costs.delayed_discharge_day_dkk.value,
+        cost_per_blocked_stepup=costs.hospital_bed_day_dkk.value * 5.0,
+        sop_bed_day_dkk=costs.sop_bed_day_dkk.value, ht_day_dkk=costs.home_treatment_day_dkk.value,
+        budget_dkk_per_1000_year=scenario.organisations.budget.budget_dkk_per_1000_year.value,
+    )  # fmt: skip
+    try:
+        decision = fn(agent, obs, scenario)
+    except Exception as e:  # noqa: BLE001 - the user's code failing is bad input
+        raise fail(
+            f"{name!r} raised {type(e).__name__}: {e} when called on a test observation"
+        ) from None
+    if not isinstance(decision, Decision):
+        raise fail(
+            f"{name!r} returned {type(decision).__name__}; it must return a sim.org.rules.Decision"
+        )
+    for value in (
+        decision.sop_beds_per_1000,
+        decision.ht_slots_per_1000,
+        decision.sop_beds,
+        decision.ht_slots,
+    ):
+        if value is not None and not (
+            isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+        ):
+            raise fail(
+                f"{name!r} returned {decision}; counts and rates must be finite numbers >= 0 "
+                "or None"
+            )

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 import seaborn as sns
 
+from sim.files import read_parquet
 from sim.outputs.summary import whole_window
 
 PAYER_COLUMNS = {
@@ -411,18 +412,23 @@ FIGURES: tuple[Callable, ...] = (
 def make_figures(
     run_dir: Path, source: str, draws: list[dict[str, float]], formats: tuple[str, ...] = ("png",)
 ) -> list[Path]:
-    """Draw every figure the run's tables support into RUN_DIR/figures/."""
+    """Draw every figure the run's tables support into RUN_DIR/figures/.
+
+    Every table is read (and checked) before the folder is made, so a damaged run
+    directory gets an error and no half-filled figures/.
+    """
+    kpis = read_parquet(run_dir / "kpis.parquet").filter(pl.col("draw") == 0)
+    decomposition = run_dir / "decomposition.parquet"
+    levers = read_parquet(decomposition) if decomposition.is_file() else None
+    analysis = run_dir / "analysis.parquet"
+    table = read_parquet(analysis) if analysis.is_file() and len(draws) > 1 else None
     _style()
     out = run_dir / "figures"
     out.mkdir(exist_ok=True)
-    kpis = pl.read_parquet(run_dir / "kpis.parquet").filter(pl.col("draw") == 0)
     made = [f(kpis, out, source, formats) for f in FIGURES]
-    decomposition = run_dir / "decomposition.parquet"
-    if decomposition.is_file():
-        made.append(lever_waterfall(pl.read_parquet(decomposition), out, source, formats))
-    analysis = run_dir / "analysis.parquet"
-    if analysis.is_file() and len(draws) > 1:
-        table = pl.read_parquet(analysis)
+    if levers is not None:
+        made.append(lever_waterfall(levers, out, source, formats))
+    if table is not None:
         made += [
             cost_effect(table, out, source, formats),
             tornado(table, draws, out, source, formats),

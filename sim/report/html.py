@@ -11,8 +11,8 @@ import polars as pl
 
 from sim.config.evidence import rows as parameter_rows
 from sim.config.schema import Scenario
-from sim.files import write_text
-from sim.outputs.manifest import MANIFEST
+from sim.files import read_parquet, write_text
+from sim.outputs.manifest import read_manifest
 from sim.outputs.summary import (
     HEADLINE,
     MILLIONS,
@@ -81,7 +81,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def write_report(run_dir: Path, formats: tuple[str, ...] = ("png",)) -> Path:
     """Draw the figures and write report.html and report.md into the run directory."""
-    manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_manifest(run_dir)
     source = (
         f"Source: sektorsim {manifest['versions']['sektorsim']}, {manifest['kind']} of "
         f"{manifest['created']}, "
@@ -89,7 +89,7 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = ("png",)) -> Path:
         "replications."
     )
     figures = make_figures(run_dir, source, manifest.get("draws") or [{}], formats)
-    kpis = pl.read_parquet(run_dir / "kpis.parquet")
+    kpis = read_parquet(run_dir / "kpis.parquet")
     header, rows = comparison_rows(kpis)
     scenarios = manifest["scenarios"]
     first = Scenario.model_validate(scenarios[0]["config"])

@@ -17,8 +17,8 @@ from pathlib import Path
 from sim.config.evidence import rows as parameter_rows
 from sim.config.schema import Scenario
 from sim.files import write_text
+from sim.outputs.manifest import read_manifest
 from sim.rng import STREAMS
-from sim.run.replay import read_manifest
 
 STRESS_FILE = "stress-des.md"
 MISSING = "not recorded in the manifest"

@@ -12,20 +12,27 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from pathlib import Path
 
 import polars as pl
 from rich.console import Console
 
-from sim.errors import ConfigError, Problem
-from sim.files import write_json, write_parquet
+from sim.errors import BatchDirError, OptionError, OutputError, Problem
+from sim.files import (
+    check_output,
+    check_parquet,
+    read_json,
+    read_parquet,
+    write_json,
+    write_parquet,
+)
 from sim.outputs.analysis import analyse
 from sim.outputs.manifest import MANIFEST, build_manifest
 from sim.run.experiment import ExperimentPlan
-from sim.run.runner import Task, _run_task, compile_kernel, sort_kpis
+from sim.run.preflight import output_bytes
+from sim.run.runner import Task, _run_task, compile_kernel, process_pool, sort_kpis, stop_workers
 
 PLAN_FILE = "experiment.json"
 BACKENDS = ("local", "dask")
@@ -48,10 +55,13 @@ def _digest(record: dict) -> str:
 def executor(backend: str, workers: int, scheduler: str | None) -> Iterator[Executor]:
     """Local spawned processes, or Dask (a LocalCluster, or an existing scheduler)."""
     if backend == "local":
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
+        pool = process_pool(workers)
+        try:
             yield pool
+        except BaseException:
+            stop_workers(pool)  # not `with`: its shutdown would finish every queued task first
+            raise
+        pool.shutdown()
         return
     from dask.distributed import Client, LocalCluster
 
@@ -59,7 +69,7 @@ def executor(backend: str, workers: int, scheduler: str | None) -> Iterator[Exec
         try:
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as e:
-            raise ConfigError(
+            raise OptionError(
                 [
                     Problem(
                         None, None, "--scheduler", f"cannot reach Dask scheduler {scheduler!r}: {e}"
@@ -76,23 +86,33 @@ def executor(backend: str, workers: int, scheduler: str | None) -> Iterator[Exec
             yield client.get_executor()
 
 
-def prepare_directory(out: Path, plan: ExperimentPlan, resume: bool) -> None:
+def prepare_directory(out: Path, plan: ExperimentPlan, resume: bool, need_bytes: int = 0) -> None:
+    """Start the batch directory, or check that --resume can continue the one there.
+
+    Only a new path, an empty directory or this experiment's own batch directory is
+    used; everything in a resumed one is read through the checked readers first.
+    """
     record = plan_record(plan)
     stored = out / PLAN_FILE
-    if out.exists() and not resume:
-        raise ConfigError(
-            [
-                Problem(
-                    None,
-                    None,
-                    "--out",
-                    f"{out} exists: pass --resume to finish it, or choose another --out",
-                )
-            ]
-        )
-    if resume and stored.is_file():
-        if json.loads(stored.read_text())["digest"] != _digest(record):
-            raise ConfigError(
+    if resume and out.exists():
+        if not stored.is_file():
+            raise BatchDirError(
+                [
+                    Problem(
+                        str(out),
+                        None,
+                        "--resume",
+                        f"has no {PLAN_FILE}: not a sektorsim batch directory",
+                    )
+                ]
+            )
+        data = read_json(stored, BatchDirError)
+        if not isinstance(data, dict) or not isinstance(data.get("digest"), str):
+            raise BatchDirError(
+                [Problem(str(stored), None, "", "expected a JSON object with a digest")]
+            )
+        if data["digest"] != _digest(record):
+            raise BatchDirError(
                 [
                     Problem(
                         str(stored),
@@ -102,7 +122,21 @@ def prepare_directory(out: Path, plan: ExperimentPlan, resume: bool) -> None:
                     )
                 ]
             )
+        for part in sorted((out / "parts").glob("*.parquet")):
+            check_parquet(part, BatchDirError)
         return
+    if stored.is_file():
+        raise OutputError(
+            [
+                Problem(
+                    "--out",
+                    None,
+                    str(out),
+                    "holds a started batch: pass --resume to finish it, or choose another --out",
+                )
+            ]
+        )
+    check_output(out, need_bytes=need_bytes)
     (out / "parts").mkdir(parents=True, exist_ok=True)
     write_json({"digest": _digest(record), **record}, stored)
 
@@ -129,7 +163,7 @@ def run_batch(
     with executor(
         backend, workers, scheduler
     ) as pool:  # an unreachable scheduler fails before anything is written
-        prepare_directory(out, plan, resume)
+        prepare_directory(out, plan, resume, output_bytes(plan.specs, len(tasks)))
         parts = out / "parts"
         todo = [t for t in tasks if not (parts / part_name("kpis", t)).is_file()]
         compile_kernel()
@@ -161,11 +195,15 @@ def run_batch(
 
 def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
     parts = out / "parts"
-    kpis = sort_kpis(pl.concat([pl.read_parquet(parts / part_name("kpis", t)) for t in tasks]))
+    kpis = sort_kpis(
+        pl.concat([read_parquet(parts / part_name("kpis", t), BatchDirError) for t in tasks])
+    )
     outputs = {"kpis": out / "kpis.parquet"}
     write_parquet(kpis, outputs["kpis"])
     if "agents" in plan.experiment.outputs:
-        agents = pl.concat([pl.read_parquet(parts / part_name("agents", t)) for t in tasks]).sort(
+        agents = pl.concat(
+            [read_parquet(parts / part_name("agents", t), BatchDirError) for t in tasks]
+        ).sort(
             ["scenario", "draw", "replication", "period", "agent_type", "agent"],
             maintain_order=True,
         )

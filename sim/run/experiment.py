@@ -9,6 +9,7 @@ draws; the patient streams do not depend on the draw (common random numbers).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,11 +19,16 @@ from pydantic import Field, model_validator
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.config.loader import load_config
+from sim.config.loader import LineMap, Override, load_config
 from sim.config.schema import Strict
-from sim.errors import ConfigError, Problem
+from sim.errors import ConfigError, ExperimentError, Problem, TooLarge
 from sim.rng import seed_sequence
+from sim.run.preflight import MAX_TASKS
 from sim.run.runner import ScenarioSpec, load_scenario
+
+#: Every (scenario, draw) pair is a scenario loaded and validated up front (tens of ms
+#: each): beyond this many the loading alone takes hours.
+MAX_VARIANTS = 20_000
 
 DISTRIBUTIONS = {
     "beta": stats.beta,
@@ -43,6 +49,13 @@ class LatinHypercube(Strict):
     samples: int = Field(ge=1)
     parameters: dict[str, tuple[float, float]] = Field(description="Field -> [low, high].")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> LatinHypercube:
+        for name, (low, high) in self.parameters.items():
+            if low > high:
+                raise ValueError(f"{name}: bounds must be [low, high], got [{low:g}, {high:g}]")
+        return self
+
 
 class Sweep(Strict):
     grid: dict[str, list[float]] = Field(
@@ -62,7 +75,7 @@ class Uncertain(Strict):
         try:
             frozen = DISTRIBUTIONS[self.distribution](**self.parameters)
             value = float(frozen.ppf(0.5))
-        except TypeError as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise ValueError(f"{self.distribution}: {e}") from None
         if not np.isfinite(value):
             raise ValueError(f"{self.distribution} with {self.parameters} has no finite median")
@@ -152,12 +165,71 @@ def parameter_draws(exp: Experiment) -> list[dict[str, float]]:
     return [{}]
 
 
+def n_draws(exp: Experiment) -> int:
+    """How many parameter draws the design asks for, without making them."""
+    if exp.psa is not None:
+        return exp.psa.draws
+    if exp.sweep is not None:
+        grid = math.prod(len(v) for v in exp.sweep.grid.values()) if exp.sweep.grid else 1
+        lhs = exp.sweep.latin_hypercube
+        return grid * (lhs.samples if lhs is not None else 1)
+    return 1
+
+
+def _check_size(exp: Experiment, path: Path, lines: LineMap) -> None:
+    """TooLarge before drawing anything: the draws alone could exhaust memory."""
+    draws = n_draws(exp)
+    key = (
+        "psa.draws" if exp.psa is not None else "sweep" if exp.sweep is not None else "replications"
+    )
+    file, line = lines.get(key, (str(path), None))
+    n = len(exp.scenarios)
+    variants, tasks = draws * n, draws * n * exp.replications
+    what = f"{draws:,} parameter draws × {n} scenarios"
+    if variants > MAX_VARIANTS:
+        raise TooLarge([Problem(file, line, key, f"{what} = {variants:,} scenario variants to "
+                                f"load; the limit is {MAX_VARIANTS:,}")])  # fmt: skip
+    if tasks > MAX_TASKS:
+        raise TooLarge([Problem(file, line, key, f"{what} × {exp.replications:,} replications = "
+                                f"{tasks:,} tasks; the limit is {MAX_TASKS:,}")])  # fmt: skip
+
+
+def _draw_origins(exp: Experiment, lines: LineMap, path: Path) -> dict[str, tuple[str, int | None]]:
+    """Where in the experiment file each drawn field was named, for messages."""
+    named: dict[str, list[str]] = {}
+    if exp.psa is not None:
+        named["psa.parameters"] = list(exp.psa.parameters)
+    if exp.sweep is not None:
+        named["sweep.grid"] = list(exp.sweep.grid)
+        if exp.sweep.latin_hypercube is not None:
+            named["sweep.latin_hypercube.parameters"] = list(exp.sweep.latin_hypercube.parameters)
+    return {
+        field: lines.get(f"{prefix}.{field}", (str(path), None))
+        for prefix, fields in named.items()
+        for field in fields
+    }
+
+
 def load_experiment(path: Path | str) -> ExperimentPlan:
-    """Validate the experiment, its scenarios and every draw's overrides (ConfigError if bad)."""
-    path = Path(path)
+    """Validate the experiment, its scenarios and every draw's overrides.
+
+    Problems point into the experiment file (the line of the override or drawn field),
+    under the heading 'Invalid experiment'; a design too large is TooLarge.
+    """
+    try:
+        return _load_experiment(Path(path))
+    except ConfigError as e:
+        if type(e) is ConfigError:
+            raise ExperimentError(e.problems) from None
+        raise
+
+
+def _load_experiment(path: Path) -> ExperimentPlan:
     loaded = load_config([path], Experiment)
     exp = loaded.config
+    _check_size(exp, path, loaded.lines)
     draws = parameter_draws(exp)
+    origins = _draw_origins(exp, loaded.lines, path)
     specs, names = [], []
     for i, ref in enumerate(exp.scenarios):
         where = loaded.lines.get(f"scenarios[{i}].config", (str(path), None))
@@ -173,8 +245,15 @@ def load_experiment(path: Path | str) -> ExperimentPlan:
                     )
                 ]
             )
+        sets = [
+            Override(text, *loaded.lines.get(f"scenarios[{i}].set[{j}]", where))
+            for j, text in enumerate(ref.set)
+        ]
         for d in draws:
-            specs.append(load_scenario(config, [*ref.set, *(f"{k}={v!r}" for k, v in d.items())]))
+            drawn = [
+                Override(f"{k}={v!r}", *origins.get(k, (str(path), None))) for k, v in d.items()
+            ]
+            specs.append(load_scenario(config, [*sets, *drawn]))
         names.append(specs[-1].name)
     if len(set(names)) != len(names):
         raise ConfigError(

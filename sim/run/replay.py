@@ -8,60 +8,46 @@ tasks and columns are named.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import polars as pl
+from pydantic import ValidationError
 
 from sim.config.geography import load_geography
 from sim.config.schema import Scenario
-from sim.errors import ConfigError, Problem
-from sim.files import sha256
+from sim.errors import Problem, RunDirError
+from sim.files import read_parquet, sha256
 from sim.outputs.kpis import KEY_COLUMNS
-from sim.outputs.manifest import MANIFEST
-from sim.run.runner import ScenarioSpec, Task, run_tasks, sort_kpis
+from sim.outputs.manifest import MANIFEST, read_manifest
+from sim.run.runner import ENGINES, ScenarioSpec, Task, run_tasks, sort_kpis
 
-
-def read_manifest(run_dir: Path) -> dict:
-    path = run_dir / MANIFEST
-    if not path.is_file():
-        raise ConfigError(
-            [Problem(str(path), None, "", "no manifest.json: not a sektorsim run directory")]
-        )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ConfigError([Problem(str(path), e.lineno, "", f"malformed JSON: {e.msg}")]) from None
+__all__ = ["read_manifest", "replay", "specs_from_manifest"]
 
 
 def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
+    """Rebuild each scenario from its record; anything missing or changed is a RunDirError."""
     specs = []
     for i, entry in enumerate(manifest["scenarios"]):
+
+        def fail(field: str, message: str, i: int = i) -> RunDirError:
+            return RunDirError([Problem(where, None, f"scenarios[{i}].{field}", message)])
+
+        if not entry.get("geography"):
+            raise fail("geography", "missing: this manifest cannot be replayed")
         geo_path = Path(entry["geography"]["file"])
         if not geo_path.is_file():
-            raise ConfigError(
-                [
-                    Problem(
-                        where,
-                        None,
-                        f"scenarios[{i}].geography.file",
-                        f"{geo_path} not found (replay from the directory the run was made in)",
-                    )
-                ]
+            raise fail(
+                "geography.file",
+                f"{geo_path} not found (replay from the directory the run was made in)",
             )
         if sha256(geo_path) != entry["geography"]["sha256"]:
-            raise ConfigError(
-                [
-                    Problem(
-                        where,
-                        None,
-                        f"scenarios[{i}].geography.file",
-                        f"{geo_path} has changed since the run",
-                    )
-                ]
-            )
-        scenario = Scenario.model_validate(entry["config"])
+            raise fail("geography.file", f"{geo_path} has changed since the run")
+        try:
+            scenario = Scenario.model_validate(entry["config"])
+        except ValidationError as e:
+            first = e.errors()[0]
+            raise fail("config." + ".".join(str(p) for p in first["loc"]), first["msg"]) from None
         specs.append(
             ScenarioSpec(
                 scenario, entry["config"], tuple(entry["files"]), geo_path, load_geography(geo_path)
@@ -111,7 +97,15 @@ def manifest_tasks(manifest: dict, n_specs: int) -> list[Task]:
 
 def replay(run_dir: Path, workers: int = 1, sample: int | None = None) -> tuple[bool, list[str]]:
     """Rerun all tasks (or a fixed sample of K) and compare them with the stored table."""
-    manifest = read_manifest(run_dir)
+    manifest = read_manifest(run_dir, ("run", "batch"), "replayed (replay the runs it was made of)")
+    if manifest["engine"] not in ENGINES:
+        raise RunDirError([Problem(str(run_dir / MANIFEST), None, "engine", "unknown engine")])
+    kpis_file = (
+        run_dir / manifest["outputs"]["kpis"]["file"] if "kpis" in manifest["outputs"] else None
+    )
+    if kpis_file is None:
+        raise RunDirError([Problem(str(run_dir / MANIFEST), None, "outputs", "no kpis output")])
+    stored = read_parquet(kpis_file, RunDirError, KEY_COLUMNS)  # before re-running anything
     specs = specs_from_manifest(manifest, str(run_dir / MANIFEST))
     tasks = manifest_tasks(manifest, len(specs))
     if sample is not None and sample < len(tasks):
@@ -120,8 +114,7 @@ def replay(run_dir: Path, workers: int = 1, sample: int | None = None) -> tuple[
         )
     results = run_tasks(specs, tasks, manifest["seed"], manifest["engine"], workers=workers)
     new = sort_kpis(pl.concat([k for k, _ in results]))
-    kpis_file = run_dir / manifest["outputs"]["kpis"]["file"]
-    old = pl.read_parquet(kpis_file)
+    old = stored
     chosen = pl.DataFrame(
         {
             "scenario": [specs[t.scenario_index].name for t in tasks],

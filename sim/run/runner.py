@@ -6,9 +6,13 @@ scenarios meet the same patients and the same random numbers (docs/model.md sect
 
 from __future__ import annotations
 
+import ctypes
+import difflib
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from sim.config.geography import Geography, load_geography
-from sim.config.loader import load_config
+from sim.config.loader import Override, load_config
 from sim.config.schema import Scenario
 from sim.errors import ConfigError, Problem
 from sim.files import sha256
@@ -67,7 +71,7 @@ def _relative_to_setter(value: str, lines: dict, key: str, fallback: Path) -> Pa
     return (base / value) if not Path(value).is_absolute() else Path(value)
 
 
-def load_scenario(path: Path | str, overrides: Sequence[str] = ()) -> ScenarioSpec:
+def load_scenario(path: Path | str, overrides: Sequence[str | Override] = ()) -> ScenarioSpec:
     """Load, validate and check the geography of one scenario file (ConfigError if bad)."""
     loaded = load_config([Path(path)], Scenario, overrides)
     sc = loaded.config
@@ -91,9 +95,43 @@ def load_scenario(path: Path | str, overrides: Sequence[str] = ()) -> ScenarioSp
                 )
             ]
         )
+    check_overrides(sc, geo, loaded.lines, str(path))
     rule_origin = loaded.lines.get("organisations.decision_rule", (str(path), None))
-    resolve_rule(sc.organisations.decision_rule, rule_origin[0], rule_origin[1])
+    resolve_rule(sc.organisations.decision_rule, rule_origin[0], rule_origin[1], sc)
     return ScenarioSpec(sc, loaded.data, tuple(str(f) for f in loaded.files), geo_path, geo)
+
+
+def check_overrides(sc: Scenario, geo: Geography, lines: dict, fallback: str) -> None:
+    """Every name in a `beds_override` must be an area the beds belong to: a misspelt name
+    would otherwise be ignored and the run would silently use the default."""
+    areas = {
+        "settings.hospital.beds_override": ("health council", geo.councils),
+        "settings.sop.beds_override": (
+            "municipality or health council",
+            (*geo.municipalities, *geo.councils),
+        ),
+    }
+    overrides = {
+        "settings.hospital.beds_override": sc.settings.hospital.beds_override,
+        "settings.sop.beds_override": sc.settings.sop.beds_override,
+    }
+    problems = []
+    for key, given in overrides.items():
+        what, names = areas[key]
+        for name in given:
+            if name not in names:
+                file, line = lines.get(f"{key}.{name}", lines.get(key, (fallback, None)))
+                close = difflib.get_close_matches(name, names, n=1)
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; expected one of {', '.join(names)}"
+                )
+                problems.append(
+                    Problem(file, line, f"{key}.{name}", f"no {what} named {name!r}{hint}")
+                )
+    if problems:
+        raise ConfigError(problems)
 
 
 def make_engine(name: str, inputs: FlowInputs, rng: dict, check: bool = False, trace_ids=None):
@@ -212,20 +250,52 @@ def run_tasks(
             if on_done:
                 on_done(task, results[-1])
         return results
-    # spawn, not fork: a forked child of a process whose polars/numba thread pools are
-    # running can deadlock. Children load the kernel from the cache the parent wrote.
-    pool = executor or ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-    )
+    pool = executor or process_pool(workers)
     try:
         for task, table in zip(tasks, pool.map(_run_task, args)):
             results.append(table)
             if on_done:
                 on_done(task, table)
-    finally:
+    except BaseException:
         if executor is None:
-            pool.shutdown()
+            stop_workers(pool)
+        raise
+    if executor is None:
+        pool.shutdown()
     return results
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel sends SIGKILL when the parent dies (even by kill -9),
+    so a killed run leaves no workers behind holding hundreds of MB each."""
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes that die with this one.
+
+    spawn, not fork: a forked child of a process whose polars/numba thread pools are
+    running can deadlock. Children load the kernel from the cache the parent wrote.
+    """
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def stop_workers(pool: Executor) -> None:
+    """On an error or interrupt: drop queued tasks and end the workers now, instead of
+    waiting (as `shutdown` would) for every replication already handed out."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for child in multiprocessing.active_children():
+        child.terminate()
 
 
 def default_workers() -> int:

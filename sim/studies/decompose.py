@@ -18,6 +18,7 @@ from sim.config.schema import Levers
 from sim.files import staged_directory, write_json, write_parquet
 from sim.outputs.manifest import MANIFEST, build_manifest
 from sim.outputs.summary import mean_ci, whole_window
+from sim.run.preflight import check_run
 from sim.run.runner import Task, load_scenario, run_tasks, sort_kpis
 
 LEVERS: tuple[str, ...] = tuple(Levers.model_fields)
@@ -76,6 +77,7 @@ def execute_decompose(
     overrides: list[str],
     quiet: bool,
     console: Console,
+    force: bool = False,
 ) -> pl.DataFrame:
     from sim.progress import progress
 
@@ -95,6 +97,8 @@ def execute_decompose(
     )
     seed = base.scenario.simulation.seed if seed is None else seed
     reps = base.scenario.simulation.replications if replications is None else replications
+    what = f"{reps:,} replications × {len(specs)} lever scenarios"
+    check_run(specs, reps * len(specs), workers, what, out_dir, force)
     tasks = [Task(i, r) for r in range(reps) for i in range(len(specs))]
     with progress(console, quiet) as bar:
         job = bar.add_task(f"decompose {base.name} ({len(specs)} scenarios)", total=len(tasks))

@@ -1,0 +1,173 @@
+"""Real processes: workers die with a killed parent, and two runs never share an output.
+
+These need real processes (kill -9, two commands at once), so they start `sektorsim`
+as a subprocess; everything else about bad input runs in-process (test_bad_input.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEACHING = ROOT / "configs" / "teaching.yaml"
+SEKTORSIM = [sys.executable, "-m", "sim"]
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="reads /proc; parent-death signal is Linux's"
+)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process whose chain of parents reaches pid (from /proc)."""
+    parent_of = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                parent_of[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {c for c, p in parent_of.items() if p in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for p in pids:
+        try:
+            if Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                out.add(p)
+        except OSError:
+            pass
+    return out
+
+
+def wait_for(condition, limit: float = 120.0, step: float = 0.2):
+    """Poll until condition() is truthy (a liveness bound, not a timing assertion)."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    return condition()
+
+
+def test_kill_9_leaves_no_workers(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            *SEKTORSIM,
+            "run",
+            str(TEACHING),
+            "--replications",
+            "40",
+            "--workers",
+            "2",
+            "--quiet",
+            "--no-report",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        children = wait_for(
+            lambda: descendants(proc.pid) if len(descendants(proc.pid)) >= 3 else set()
+        )
+        assert len(children) >= 3, "expected two workers and the resource tracker"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        left = wait_for(lambda: not alive(children))
+        assert left, f"orphans still alive: {alive(children)}"
+        assert not out.exists()
+    finally:
+        for p in alive(descendants(proc.pid)):
+            os.kill(p, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_sigterm_stops_the_workers_too(tmp_path):
+    proc = subprocess.Popen(
+        [
+            *SEKTORSIM,
+            "run",
+            str(TEACHING),
+            "--replications",
+            "40",
+            "--workers",
+            "2",
+            "--quiet",
+            "--no-report",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        children = wait_for(
+            lambda: descendants(proc.pid) if len(descendants(proc.pid)) >= 3 else set()
+        )
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode != 0
+        assert b"Traceback" not in err
+        assert wait_for(lambda: not alive(children))
+        assert not (tmp_path / "run").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_two_runs_into_one_directory_never_interleave(tmp_path):
+    out = tmp_path / "run"
+    args = [
+        *SEKTORSIM,
+        "run",
+        str(TEACHING),
+        "--replications",
+        "2",
+        "--workers",
+        "1",
+        "--quiet",
+        "--no-report",
+        "--set",
+        "simulation.end=2026-04-01",
+        "--out",
+        str(out),
+    ]
+    first = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    second = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    results = [p.communicate(timeout=300) for p in (first, second)]
+    codes = sorted([first.returncode, second.returncode])
+    errors = b"".join(e for _, e in results)
+    assert b"Traceback" not in errors
+    # one wins; the other is refused (in use, or the run exists and --force was not given)
+    assert codes == [0, 2], (codes, errors)
+    assert b"in use" in errors or b"--force" in errors
+    assert sorted(p.name for p in out.iterdir()) == [
+        "agents.parquet",
+        "kpis.parquet",
+        "manifest.json",
+        "stress-des.md",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
