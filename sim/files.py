@@ -6,7 +6,7 @@ Every file goes to a temporary name in the same folder and is moved into place w
 hidden temporary name and swapped in at the end, so a killed run leaves the previous
 results untouched.
 
-The output policy (docs/output-policy.md): `--out` is a new path, an empty directory, or
+The output policy (README, "Output directories"): `--out` is a new path, an empty dir, or
 a sektorsim run directory (it has a manifest.json) which only `--force` replaces, and
 then only if every file in it is one sektorsim writes. Anything else is refused before
 any work starts, as is an output another sektorsim is writing (a lock), an unwritable

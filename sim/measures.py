@@ -158,6 +158,30 @@ COUNTER_MEASURES: tuple[Measure, ...] = (
         "Intermediate-care bed-days of stays that replaced a hospital admission (step-up).",
     ),
     _counter(
+        "sop_placements_away",
+        "Intermediate-care stays in another municipality",
+        "count",
+        "Intermediate-care admissions to a bed outside the patient's own municipality.",
+    ),
+    _counter(
+        "sop_travel_km",
+        "Distance to intermediate-care beds (km, summed)",
+        "km",
+        "Km from the patient's municipal seat to the bed's, summed over admissions.",
+    ),
+    _counter(
+        "ht_placements_away",
+        "Home treatment by another municipality's team",
+        "count",
+        "Home-treatment stays by a team based in another municipality.",
+    ),
+    _counter(
+        "ht_travel_km",
+        "Distance of visiting teams (km, summed)",
+        "km",
+        "Km from the team's municipal seat to the patient's, summed over stays.",
+    ),
+    _counter(
         "ht_days", "Home-treatment days", "place-days", "Occupied home-treatment team place-days."
     ),
     _counter(

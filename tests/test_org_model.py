@@ -99,7 +99,7 @@ def test_a_user_rule_may_return_counts(tmp_path, monkeypatch):
         [*LAESOE, "organisations.decision_rule=count_rules:one_more"], seed=1, config=NATIONAL
     )["sop_beds"].to_list()
     assert beds == list(range(beds[0], beds[0] + len(beds)))  # exactly one bed a period
-    with pytest.raises(ConfigError, match="not a Decision"):
+    with pytest.raises(ConfigError, match="must return a sim.org.rules.Decision"):
         _beds([*LAESOE, "organisations.decision_rule=count_rules:broken"], 1, NATIONAL)
 
 

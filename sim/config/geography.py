@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,16 @@ class Geography:
     population: np.ndarray  # inhabitants
     pop_by_band: np.ndarray  # (municipality, 3) for 65_74, 75_84, 85plus
     gp_capacity_per_100k: np.ndarray
+    #: great-circle km between municipal seats; zeros when no coordinates are given
+    distance_km: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return len(self.municipalities)
+
+    def distances(self) -> np.ndarray:
+        """Km between municipalities (n × n); all zero without coordinates."""
+        return np.zeros((self.n, self.n)) if self.distance_km is None else self.distance_km
 
     def subset(self, names: list[str]) -> Geography:
         """Only the named municipalities (areas keep their full name lists)."""
@@ -59,7 +66,53 @@ class Geography:
             population=self.population[idx],
             pop_by_band=self.pop_by_band[idx],
             gp_capacity_per_100k=self.gp_capacity_per_100k[idx],
+            distance_km=None if self.distance_km is None else self.distance_km[np.ix_(idx, idx)],
         )
+
+    def with_coordinates(self, path: Path, field: str = "geography.coordinates") -> Geography:
+        """Distances from a CSV of municipality,latitude,longitude (every municipality)."""
+        try:
+            with open(path, newline="", encoding="utf-8") as fh:
+                rows = list(csv.reader(fh))
+        except (OSError, UnicodeDecodeError, csv.Error) as err:
+            raise ConfigError(
+                [Problem(str(path), None, field, f"cannot read coordinates: {err}")]
+            ) from None
+        header = ("municipality", "latitude", "longitude")
+        if not rows or tuple(rows[0]) != header:
+            raise ConfigError([Problem(str(path), 1, field, f"expected header {','.join(header)}")])
+        found: dict[str, tuple[float, float]] = {}
+        problems: list[Problem] = []
+        for lineno, row in enumerate(rows[1:], start=2):
+            if not row:
+                continue
+            try:
+                lat, lon = float(row[1]), float(row[2])
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise ValueError
+            except (ValueError, IndexError):
+                problems.append(
+                    Problem(str(path), lineno, field, f"expected latitude and longitude, got {row}")
+                )
+                continue
+            found[row[0]] = (lat, lon)
+        missing = [m for m in self.municipalities if m not in found]
+        if missing:
+            problems.append(Problem(str(path), None, field, f"no coordinates for {missing}"))
+        if problems:
+            raise ConfigError(problems)
+        lat, lon = np.radians(np.array([found[m] for m in self.municipalities])).T
+        dlat, dlon = lat[:, None] - lat[None, :], lon[:, None] - lon[None, :]
+        a = (
+            np.sin(dlat / 2) ** 2
+            + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+        )
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        return dataclasses.replace(self, distance_km=km)
+
+
+#: mean Earth radius (IUGG), for great-circle distances
+EARTH_RADIUS_KM = 6371.0
 
 
 def _codes(values: list[str]) -> tuple[tuple[str, ...], np.ndarray]:

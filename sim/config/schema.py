@@ -139,6 +139,11 @@ class ProbabilityByAgeBand(ByAgeBand):
 class Geography(Strict):
     file: str = Field(description="CSV of municipalities (see configs/geography/README.md).")
     sources: str | None = Field(None, description="YAML with the source of each CSV column.")
+    coordinates: str | None = Field(
+        None,
+        description="CSV of municipality,latitude,longitude (the municipal seats); distances "
+        "between municipalities decay the use of beds and teams elsewhere. None: no distances.",
+    )
     municipalities: list[str] | None = Field(
         None,
         min_length=1,
@@ -304,6 +309,10 @@ class IntermediateCare(Strict):
     decline_per_100_dkk: Probability = Field(
         description="Share of offered patients who decline per DKK 100/day of user payment."
     )
+    distance_decay_km: PositiveNumber = Field(
+        description="A bed in another municipality d km away is accepted with chance "
+        "exp(-d / distance_decay_km)."
+    )
 
 
 class HomeTreatment(Strict):
@@ -315,6 +324,10 @@ class HomeTreatment(Strict):
     episode_mean_days: PositiveNumber
     followup_mean_days: PositiveNumber
     escalation: Probability = Field(description="Home-treatment episodes ending in admission.")
+    distance_decay_km: PositiveNumber = Field(
+        description="A team based d km away in another municipality takes a patient with "
+        "chance exp(-d / distance_decay_km)."
+    )
 
     @field_validator("on_duty_hours")
     @classmethod

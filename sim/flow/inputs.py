@@ -70,6 +70,9 @@ class Params:
     pressure_max_share: float
     pressure_factor: float
     delay_step_days: float
+    distance_km: np.ndarray  # (unit, unit) between intermediate-care / team units
+    nearest: np.ndarray  # (unit, unit): units by distance from each unit, itself first
+    decay_km: np.ndarray  # (kind,) hospital (unused), intermediate care, home treatment
     stepdown: np.ndarray  # (group,)
     followup: np.ndarray  # (group,)
     sop_stepup_mean: float
@@ -191,11 +194,23 @@ def build_cohort(scenario: Scenario, geo: Geography, rng: np.random.Generator) -
     return Cohort(muni, group_of(conditions), age0, frailty, conditions, male, pkg_u)
 
 
-def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
+def nearest_first(distance_km: np.ndarray) -> np.ndarray:
+    """For each unit, every unit ordered by distance from it (itself first; ties by index,
+    so without coordinates the order is the units' own)."""
+    n = distance_km.shape[0]
+    order = np.empty((n, n), dtype=np.int64)
+    for u in range(n):
+        key = distance_km[u].copy()
+        key[u] = -1.0
+        order[u] = np.argsort(key, kind="stable")
+    return order
+
+
+def build_params(scenario: Scenario, cohort: Cohort, geo: Geography) -> Params:
     ep, mo, tr, st = scenario.episodes, scenario.mortality, scenario.triage, scenario.settings
     pop = scenario.population
     frail = lambda hr: np.array([1.0, hr["medium"].value, hr["high"].value])  # noqa: E731
-    cohort_size = np.bincount(cohort.muni, minlength=n_muni).astype(np.float64)
+    cohort_size = np.bincount(cohort.muni, minlength=geo.n).astype(np.float64)
     entry_frailty_high = pop.frailty.high.value["65-74"]
     entry_frailty_medium = pop.frailty.medium.value["65-74"]
     return Params(
@@ -232,6 +247,11 @@ def build_params(scenario: Scenario, cohort: Cohort, n_muni: int) -> Params:
         pressure_max_share=st.hospital.pressure.max_share.value,
         pressure_factor=st.hospital.pressure.los_factor.value,
         delay_step_days=scenario.costs.delayed_discharge_step_days.value,
+        distance_km=geo.distances(),
+        nearest=nearest_first(geo.distances()),
+        decay_km=np.array(
+            [np.inf, st.sop.distance_decay_km.value, st.home_treatment.distance_decay_km.value]
+        ),
         stepdown=group_table(st.hospital.stepdown.value),
         followup=group_table(st.hospital.home_followup.value),
         sop_stepup_mean=st.sop.stepup_mean_days.value,
@@ -356,7 +376,7 @@ def build_inputs(
     if scenario.geography.municipalities:
         geo = geo.subset(scenario.geography.municipalities)
     cohort = build_cohort(scenario, geo, population_rng)
-    params = build_params(scenario, cohort, geo.n)
+    params = build_params(scenario, cohort, geo)
     periods = build_periods(scenario)
     expected_entries = float(params.entry_rate.sum()) * periods[-1].end
     max_patients = cohort.size + int(expected_entries + 6.0 * np.sqrt(expected_entries + 1.0)) + 64

@@ -133,6 +133,9 @@ PARAM_FIELDS = (
     "pressure_max_share",
     "pressure_factor",
     "delay_step_days",
+    "distance_km",
+    "nearest",
+    "decay_km",
     "stepdown",
     "followup",
     "sop_stepup_mean",
@@ -580,36 +583,54 @@ def place_sop(st, P, p, u, t, k, stepup, stay):
     st.treating[p] = stepup
     mean = P.sop_stepup_mean if stepup == 1 else P.sop_stepdown_mean
     count(st, k, p, K.SOP_ADMISSIONS, 1.0)
+    home = P.sop_of_muni[st.muni[p]]
+    if u != home:
+        count(st, k, p, K.SOP_AWAY, 1.0)
+        count(st, k, p, K.SOP_TRAVEL_KM, P.distance_km[home, u])
     st.ver[p] += 1
     push(st, t + draw_stay(stay, P.sop_dist, mean, P.sop_cv), E_SOP_END, p, st.ver[p])
 
 
 @njit(cache=True)
-def find_place(st, S, kind, pool, own):
-    """A unit with a free place: the own unit first, then any unit of the same pool."""
+def accepts(P, kind, u, v, route):
+    """Is a place in unit v taken by a patient of unit u? exp(-km / decay) away from home."""
+    km = P.distance_km[u, v]
+    if km <= 0.0 or P.decay_km[kind] == INF:
+        return True
+    return route.random() < np.exp(-km / P.decay_km[kind])
+
+
+@njit(cache=True)
+def find_place(st, P, S, kind, pool, own, route):
+    """A unit with a free place: the own unit, else the nearest free unit of the same pool,
+    which the patient (or the team) takes with a chance that decays with distance."""
     if st.occ[kind, own] < S.cap[kind, own]:
         return own
-    for u in range(pool.size):
-        if u != own and pool[u] == pool[own] and st.occ[kind, u] < S.cap[kind, u]:
-            return u
+    for i in range(1, pool.size):
+        u = P.nearest[own, i]
+        if pool[u] == pool[own] and st.occ[kind, u] < S.cap[kind, u]:
+            return u if accepts(P, kind, own, u, route) else -1
     return -1
 
 
 @njit(cache=True)
-def next_stepdown(st, S, u):
-    """Whom a free bed in unit u goes to: its own queue first, then its pool's queues."""
+def next_stepdown(st, P, S, u, route):
+    """Whom a free bed in unit u goes to: its own queue first, then the nearest queues of
+    its pool, whose first patient takes it with a chance that decays with distance."""
     if st.qhead[U_SOP, u] >= 0:
         return u
-    for v in range(S.sop_pool.size):
-        if v != u and S.sop_pool[v] == S.sop_pool[u] and st.qhead[U_SOP, v] >= 0:
-            return v
+    for i in range(1, S.sop_pool.size):
+        v = P.nearest[u, i]
+        if S.sop_pool[v] == S.sop_pool[u] and st.qhead[U_SOP, v] >= 0:
+            if accepts(P, U_SOP, v, u, route):
+                return v
     return -1
 
 
 @njit(cache=True)
 def fill_sop(st, P, S, u, t, k, clock, route, stay):
     while st.occ[U_SOP, u] < S.cap[U_SOP, u]:
-        v = next_stepdown(st, S, u)
+        v = next_stepdown(st, P, S, u, route)
         if v < 0:
             break
         q = st.qhead[U_SOP, v]
@@ -622,9 +643,13 @@ def fill_sop(st, P, S, u, t, k, clock, route, stay):
 
 
 @njit(cache=True)
-def start_ht(st, p, u, t, k, treating, mean, stay):
+def start_ht(st, P, p, u, t, k, treating, mean, stay):
     """A home-treatment stay: treating an episode, or following up a discharge."""
     occupy(st, U_HT, u, t, k, 1)
+    home = P.ht_of_muni[st.muni[p]]
+    if u != home:
+        count(st, k, p, K.HT_AWAY, 1.0)
+        count(st, k, p, K.HT_TRAVEL_KM, P.distance_km[home, u])
     st.loc[p] = HT
     st.unit[p] = u
     st.mark[p] = t
@@ -693,18 +718,18 @@ def on_episode(st, P, S, p, t, k, clock, route, stay):
             end_episode_at_home(st, P, S, p, t, k, R_GP, clock, route, stay)
             return
     if route.random() < P.ht_suitable[g]:
-        u = find_place(st, S, U_HT, S.ht_pool, P.ht_of_muni[m])
+        u = find_place(st, P, S, U_HT, S.ht_pool, P.ht_of_muni[m], route)
         if u < 0:
             count(st, k, p, K.HT_BLOCKED, 1.0)
         elif on_duty(S, u, t):
             count(st, k, p, K.HT_EPISODES, 1.0)
-            start_ht(st, p, u, t, k, 1, P.ht_mean, stay)
+            start_ht(st, P, p, u, t, k, 1, P.ht_mean, stay)
             return
     if route.random() < P.stepup_suitable[g]:
         count(st, k, p, K.STEPUP_REQUESTS, 1.0)
         s = P.sop_of_muni[m]
         if route.random() < S.sop_accept[s]:
-            u = find_place(st, S, U_SOP, S.sop_pool, s)
+            u = find_place(st, P, S, U_SOP, S.sop_pool, s, route)
             if u >= 0:
                 place_sop(st, P, p, u, t, k, 1, stay)
                 return
@@ -724,7 +749,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
     if u < P.stepdown[g]:
         s = P.sop_of_muni[m]
         if route.random() < S.sop_accept[s]:
-            b = find_place(st, S, U_SOP, S.sop_pool, s)
+            b = find_place(st, P, S, U_SOP, S.sop_pool, s, route)
             if b >= 0:
                 count(st, k, p, K.SOP_WAITS, 1.0)
                 count(st, k, p, K.SOP_STEPDOWNS, 1.0)
@@ -737,11 +762,11 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
                 q_push(st, U_SOP, s, p, t)
             return
     elif u < P.stepdown[g] + P.followup[g]:
-        tu = find_place(st, S, U_HT, S.ht_pool, P.ht_of_muni[m])
+        tu = find_place(st, P, S, U_HT, S.ht_pool, P.ht_of_muni[m], route)
         if tu >= 0:
             count(st, k, p, K.HT_FOLLOWUPS, 1.0)
             discharge(st, P, S, p, t, k, TO_FOLLOWUP, clock, route, stay)
-            start_ht(st, p, tu, t, k, 0, P.ht_followup_mean, stay)
+            start_ht(st, P, p, tu, t, k, 0, P.ht_followup_mean, stay)
             return
         count(st, k, p, K.FOLLOWUP_BLOCKED, 1.0)
     discharge(st, P, S, p, t, k, TO_HOME, clock, route, stay)

@@ -65,6 +65,9 @@ def single_queue_model(
         los_dist=stay_dist,
         los_cv=1.0,
         pressure_max_share=0.0,  # no stays cut short: a pure queue
+        distance_km=np.zeros((1, 1)),
+        nearest=np.zeros((1, 1), dtype=np.int64),
+        decay_km=np.full(3, np.inf),
         stepdown=zero_g,
         followup=zero_g,
         sop_stepup_mean=mean_stay,

@@ -344,19 +344,37 @@ class SimpyEngine:
                 self.count(patient, K.STEPUP_BLOCKED)
         yield from self.hospital(patient)
 
+    def accepts(self, kind: int, home: int, unit: int) -> bool:
+        """A place `km` from home is taken with chance exp(-km / decay) (the spec's rule)."""
+        km, decay = self.p.distance_km[home, unit], self.p.decay_km[kind]
+        if km <= 0.0 or decay == np.inf:
+            return True
+        return self.rng["route"].random() < np.exp(-km / decay)
+
     def free_place(self, kind: int, own: int) -> Pool | None:
-        """The own unit if it has room, else the first unit of the same pool that has."""
+        """The own unit if it has room, else the nearest unit of the same pool that has,
+        taken with a chance that decays with its distance (declined: none)."""
         pools = self.pools[kind]
         if pools[own].has_room():
             return pools[own]
         pool_of = self.settings.sop_pool if kind == SOP else self.settings.ht_pool
-        for pool in pools:
-            if pool.index != own and pool_of[pool.index] == pool_of[own] and pool.has_room():
-                return pool
+        for u in self.p.nearest[own][1:]:
+            if pool_of[u] == pool_of[own] and pools[u].has_room():
+                return pools[u] if self.accepts(kind, own, u) else None
         return None
+
+    def travelled(self, patient: Patient, kind: int, unit: Pool) -> None:
+        """Count a stay in another municipality's bed or by its team, and the distance."""
+        units = self.inputs.units
+        home = (units.sop_of_muni if kind == SOP else units.ht_of_muni)[patient.muni]
+        if unit.index != home:
+            away, km = (K.SOP_AWAY, K.SOP_TRAVEL_KM) if kind == SOP else (K.HT_AWAY, K.HT_TRAVEL_KM)
+            self.count(patient, away)
+            self.count(patient, km, self.p.distance_km[home, unit.index])
 
     def home_treatment(self, patient: Patient, team: Pool, mean: float, treating: bool):
         team.take()
+        self.travelled(patient, HT, team)
         self.move(patient, "ht", team)
         yield from self.wait(patient, float(self.rng["stay"].exponential(mean)))
         self.move(patient, "home")
@@ -373,6 +391,7 @@ class SimpyEngine:
         patient.stepup = stepup
         self.move(patient, "sop", bed)
         self.count(patient, K.SOP_ADMISSIONS)
+        self.travelled(patient, SOP, bed)
         yield from self.wait(patient, float(self.stay(self.p.sop_dist, mean, self.p.sop_cv)))
         self.move(patient, "home")
         bed.release()
@@ -384,13 +403,16 @@ class SimpyEngine:
             self.end_episode_at_home(patient, R_STEPUP)
 
     def offer_sop_bed(self, bed: Pool) -> None:
-        """A freed step-down bed goes to the first delayed patient of its unit (or region)."""
-        pool_of = self.settings.sop_pool
-        candidates = [bed] + [
-            q for q in self.pools[SOP] if q is not bed and pool_of[q.index] == pool_of[bed.index]
-        ]
+        """A freed step-down bed goes to the first delayed patient of its unit, else to the
+        first of the nearest queue of its pool who accepts the distance."""
+        pool_of, u = self.settings.sop_pool, bed.index
+        others = [self.pools[SOP][v] for v in self.p.nearest[u][1:] if pool_of[v] == pool_of[u]]
         while bed.has_room():
-            queue = next((q for q in candidates if q.waiting), None)
+            queue = bed if bed.waiting else None
+            for q in others if queue is None else ():
+                if q.waiting and self.accepts(SOP, q.index, u):
+                    queue = q
+                    break
             if queue is None:
                 return
             waiter, event = queue.waiting.popleft()

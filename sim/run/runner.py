@@ -82,6 +82,21 @@ def load_scenario(path: Path | str, overrides: Sequence[str | Override] = ()) ->
             [Problem(origin[0], origin[1], "geography.file", f"file {str(geo_path)!r} not found")]
         )
     geo = load_geography(geo_path)
+    if sc.geography.coordinates:
+        coord_path = _relative_to_setter(
+            sc.geography.coordinates, loaded.lines, "geography.coordinates", Path(path)
+        )
+        if not coord_path.is_file():
+            origin = loaded.lines.get("geography.coordinates", (str(path), None))
+            raise ConfigError(
+                [
+                    Problem(
+                        origin[0], origin[1], "geography.coordinates",
+                        f"file {str(coord_path)!r} not found",
+                    )
+                ]
+            )  # fmt: skip
+        geo = geo.with_coordinates(coord_path)
     unknown = [m for m in (sc.geography.municipalities or []) if m not in geo.municipalities]
     if unknown:
         origin = loaded.lines.get("geography.municipalities", (str(path), None))
