@@ -74,7 +74,9 @@ def bad(body: str) -> dict[str, str]:
 def geo(*rows: str, header: str = HEADER) -> dict[str, str | bytes]:
     return {
         "geo.csv": "\n".join([header, *rows]) + "\n",
-        "bad.yaml": cfg("geography:\n  file: geo.csv\n  municipalities: null\n"),
+        "bad.yaml": cfg(
+            "geography:\n  file: geo.csv\n  coordinates: null\n  municipalities: null\n"
+        ),
     }
 
 

@@ -103,9 +103,14 @@ def test_killed_batch_resumes_with_every_task_exactly_once(tmp_path):
     assert (tmp_path / "clean" / "kpis.parquet").read_bytes() == (out / "kpis.parquet").read_bytes()
 
 
-def test_existing_output_without_resume_is_refused(tmp_path):
+def test_a_started_batch_without_resume_is_refused(tmp_path):
+    """An empty directory is a fine new output; one holding a started batch (its plan file)
+    is continued only with --resume, never started over."""
+    from sim.run.batch import PLAN_FILE
+
     exp = _experiment(tmp_path)
     (tmp_path / "out").mkdir()
+    (tmp_path / "out" / PLAN_FILE).write_text("{}")
     result = runner.invoke(app, ["batch", str(exp), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "--resume" in result.output
 

@@ -59,6 +59,7 @@ def test_init_writes_a_starter_that_validates(tmp_path):
         "reform.yaml",
         "scenario.yaml",
         "teaching.csv",
+        "teaching_coordinates.csv",
     ]
     check = CliRunner().invoke(
         app, ["validate", str(target / "scenario.yaml"), str(target / "reform.yaml")]

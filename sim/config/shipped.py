@@ -31,6 +31,7 @@ def _starter_sources() -> dict[str, Path]:
         "reform.yaml": STARTER / "reform.yaml",
         "base.yaml": root / "configs" / "denmark" / "base.yaml",
         "teaching.csv": root / "configs" / "geography" / "teaching.csv",
+        "teaching_coordinates.csv": root / "configs" / "geography" / "teaching_coordinates.csv",
     }
 
 

@@ -48,11 +48,16 @@ def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
         except ValidationError as e:
             first = e.errors()[0]
             raise fail("config." + ".".join(str(p) for p in first["loc"]), first["msg"]) from None
-        specs.append(
-            ScenarioSpec(
-                scenario, entry["config"], tuple(entry["files"]), geo_path, load_geography(geo_path)
-            )
-        )
+        geo, coord_path = load_geography(geo_path), None
+        if "coordinates" in entry["geography"]:
+            coord_path = Path(entry["geography"]["coordinates"])
+            if not coord_path.is_file():
+                raise fail("geography.coordinates", f"{coord_path} not found")
+            if sha256(coord_path) != entry["geography"]["coordinates_sha256"]:
+                raise fail("geography.coordinates", f"{coord_path} has changed since the run")
+            geo = geo.with_coordinates(coord_path)
+        files = tuple(entry["files"])
+        specs.append(ScenarioSpec(scenario, entry["config"], files, geo_path, geo, coord_path))
     return specs
 
 

@@ -47,6 +47,7 @@ class ScenarioSpec:
     files: tuple[str, ...]
     geography_path: Path
     geography: Geography = field(repr=False)
+    coordinates_path: Path | None = None
 
     @property
     def name(self) -> str:
@@ -58,7 +59,18 @@ class ScenarioSpec:
             "name": self.name,
             "files": list(self.files),
             "config": self.data,
-            "geography": {"file": str(self.geography_path), "sha256": sha256(self.geography_path)},
+            "geography": {
+                "file": str(self.geography_path),
+                "sha256": sha256(self.geography_path),
+                **(
+                    {}
+                    if self.coordinates_path is None
+                    else {
+                        "coordinates": str(self.coordinates_path),
+                        "coordinates_sha256": sha256(self.coordinates_path),
+                    }
+                ),
+            },
         }
 
 
@@ -82,6 +94,7 @@ def load_scenario(path: Path | str, overrides: Sequence[str | Override] = ()) ->
             [Problem(origin[0], origin[1], "geography.file", f"file {str(geo_path)!r} not found")]
         )
     geo = load_geography(geo_path)
+    coord_path = None
     if sc.geography.coordinates:
         coord_path = _relative_to_setter(
             sc.geography.coordinates, loaded.lines, "geography.coordinates", Path(path)
@@ -113,7 +126,8 @@ def load_scenario(path: Path | str, overrides: Sequence[str | Override] = ()) ->
     check_overrides(sc, geo, loaded.lines, str(path))
     rule_origin = loaded.lines.get("organisations.decision_rule", (str(path), None))
     resolve_rule(sc.organisations.decision_rule, rule_origin[0], rule_origin[1], sc)
-    return ScenarioSpec(sc, loaded.data, tuple(str(f) for f in loaded.files), geo_path, geo)
+    files = tuple(str(f) for f in loaded.files)
+    return ScenarioSpec(sc, loaded.data, files, geo_path, geo, coord_path)
 
 
 def check_overrides(sc: Scenario, geo: Geography, lines: dict, fallback: str) -> None:
