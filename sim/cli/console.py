@@ -24,7 +24,6 @@ PSA_OUTCOMES = (
     ("cost_region_dkk", "Cost, regions (DKK)"),
     ("cost_municipality_dkk", "Cost, municipalities (DKK)"),
     ("cost_total_dkk", "Cost, total (DKK)"),
-    ("cost_per_readmission_avoided_dkk", "Cost per readmission avoided (DKK)"),
 )
 
 
@@ -45,7 +44,20 @@ def incremental_table(inc, draws: int) -> Table:
             m, lo, hi = row[f"{key}_mean"], row[f"{key}_p2.5"], row[f"{key}_p97.5"]
             cells.append("–" if m is None else f"{m:+,.0f} [{lo:+,.0f}, {hi:+,.0f}]")
         table.add_row(*cells)
+    for key, label in PSA_PLANE:
+        if key in inc.columns:
+            table.add_row(label, *("–" if v is None else f"{v:.0%}" for v in inc[key].to_list()))
     return table
+
+
+#: The cost-effectiveness plane: shares of draws, never a ratio of draws.
+PSA_PLANE = (
+    ("share_cheaper_and_better", "Draws cheaper and better"),
+    ("share_costlier_and_better", "Draws costlier and better"),
+    ("share_cheaper_and_worse", "Draws cheaper and worse"),
+    ("share_costlier_and_worse", "Draws costlier and worse"),
+    ("probability_cost_effective_at_100000", "Cost-effective at DKK 100,000 a readmission"),
+)
 
 
 def summary_table(comp: pl.DataFrame, title: str) -> Table:

@@ -72,21 +72,44 @@ def analyse(kpis: pl.DataFrame, plan) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides=schema)
 
 
+#: Willingness to pay per readmission avoided (DKK) at which the PSA summary reports the
+#: expected net monetary benefit and the probability of being cost-effective.
+WTP_DKK: tuple[float, ...] = (0.0, 50_000.0, 100_000.0, 200_000.0, 500_000.0)
+
+
 def incremental(analysis: pl.DataFrame, baseline: str) -> pl.DataFrame:
-    """Across parameter draws: the distribution of each scenario's paired difference, and
-    the incremental cost per readmission avoided."""
+    """Across parameter draws: the distribution of each scenario's paired difference, the
+        share of draws in each quadrant of the cost-effectiveness plane, and the net monetary
+        benefit at several prices per readmission avoided. No ratio is taken draw by draw (a
+        ratio of differences that change sign means nothing); the incremental cost per
+        readmission avoided is the ratio of the means, and only when the mean option costs more
+    and avoids readmissions (the one quadrant where a price per readmission means anything).
+    """
     diffs = analysis.filter(pl.col("scenario") != baseline).pivot(
         on="kpi", index=["scenario", "draw"], values="diff"
     )
-    if "cost_total_dkk" in diffs.columns and "readmissions_30d" in diffs.columns:
-        diffs = diffs.with_columns(
-            pl.when(pl.col("readmissions_30d") < 0)
-            .then(pl.col("cost_total_dkk") / -pl.col("readmissions_30d"))
-            .alias("cost_per_readmission_avoided_dkk")
-        )
     outcomes = [c for c in diffs.columns if c not in ("scenario", "draw")]
-    return diffs.group_by("scenario", maintain_order=True).agg(
+    summary = diffs.group_by("scenario", maintain_order=True).agg(
         *[pl.col(c).mean().alias(f"{c}_mean") for c in outcomes],
         *[pl.col(c).quantile(0.025).alias(f"{c}_p2.5") for c in outcomes],
         *[pl.col(c).quantile(0.975).alias(f"{c}_p97.5") for c in outcomes],
     )
+    if not {"cost_total_dkk", "readmissions_30d"} <= set(diffs.columns):
+        return summary
+    cost, avoided = pl.col("cost_total_dkk"), -pl.col("readmissions_30d")
+    plane = diffs.group_by("scenario", maintain_order=True).agg(
+        ((cost <= 0) & (avoided >= 0)).mean().alias("share_cheaper_and_better"),
+        ((cost > 0) & (avoided >= 0)).mean().alias("share_costlier_and_better"),
+        ((cost <= 0) & (avoided < 0)).mean().alias("share_cheaper_and_worse"),
+        ((cost > 0) & (avoided < 0)).mean().alias("share_costlier_and_worse"),
+        pl.when((avoided.mean() > 0) & (cost.mean() > 0))
+        .then(cost.mean() / avoided.mean())
+        .otherwise(None)
+        .alias("cost_per_readmission_avoided_of_means_dkk"),
+        *[(wtp * avoided - cost).mean().alias(f"net_benefit_at_{wtp:.0f}_dkk") for wtp in WTP_DKK],
+        *[
+            ((wtp * avoided - cost) > 0).mean().alias(f"probability_cost_effective_at_{wtp:.0f}")
+            for wtp in WTP_DKK
+        ],
+    )
+    return summary.join(plane, on="scenario", how="left", maintain_order="left")
