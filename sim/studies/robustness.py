@@ -77,9 +77,19 @@ def pressure_sweep(root: Path, quick: bool, workers: int = 1) -> pl.DataFrame:
             (b["readmission_rate_30d"] - a["readmission_rate_30d"]).to_numpy() * 100
         )
         premature = float(a["premature_discharges"].mean() / max(a["discharges"].mean(), 1))
-        out.append({"parameter": name, "value": value, "readmissions": effect,
-                    "readmissions_low": lo, "readmissions_high": hi, "rate_points": rate,
-                    "rate_low": rlo, "rate_high": rhi, "premature_share_today": premature})  # fmt: skip
+        out.append(
+            {
+                "parameter": name,
+                "value": value,
+                "readmissions": effect,
+                "readmissions_low": lo,
+                "readmissions_high": hi,
+                "rate_points": rate,
+                "rate_low": rlo,
+                "rate_high": rhi,
+                "premature_share_today": premature,
+            }
+        )
     return pl.DataFrame(out)
 
 
