@@ -13,6 +13,7 @@ from sim.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = [
+    "paired_differences",
     "readmission_by_group",
     "hospital_over_time",
     "care_near_home",
@@ -123,8 +124,20 @@ def test_a_psa_batch_adds_its_figures(psa_dir, name):
 
 
 def test_decompose_reports_a_lever_waterfall(decompose_dir):
+    import polars as pl
+
     assert_valid_figure(decompose_dir / "figures" / "lever_waterfall.png")
     assert "lever_waterfall" in (decompose_dir / "report.html").read_text(encoding="utf-8")
+    drawn = pl.read_csv(decompose_dir / "figures" / "lever_waterfall.csv")
+    table = pl.read_parquet(decompose_dir / "decomposition.parquet").filter(
+        pl.col("kpi") == "readmissions_30d"
+    )
+    measured = table.filter(pl.col("lever") == "all-levers")["effect"][0]
+    last = drawn.filter(pl.col("lever") == "all-levers")["effect"][0]
+    assert last == pytest.approx(measured, rel=1e-5, abs=1e-6)  # measured, not a sum
+    singles = drawn.filter(~pl.col("lever").is_in(["interaction", "all-levers"]))["effect"].sum()
+    interaction = drawn.filter(pl.col("lever") == "interaction")["effect"][0]
+    assert singles + interaction == pytest.approx(measured, rel=1e-5, abs=1e-6)
 
 
 def test_every_run_directory_gets_its_stress_des_appendix(run_dir, psa_dir, decompose_dir):
@@ -145,7 +158,7 @@ def test_report_is_self_contained(run_dir):
     ):
         assert text in page
     md = (run_dir / "report.md").read_text(encoding="utf-8")
-    assert "![readmission_by_group](figures/readmission_by_group.png)" in md
+    assert "(figures/readmission_by_group.png)" in md
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -180,3 +193,122 @@ def test_report_opens_in_headless_chromium(run_dir, tmp_path):
     pixels = mpimg.imread(shot)[..., :3]
     assert pixels.std() > 0.05  # the page rendered something
     assert not np.all(pixels > 0.98)
+
+
+def _files(directory: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and (p.parent.name == "figures" or p.name.startswith("report."))
+    }
+
+
+def test_rebuilding_a_report_gives_byte_identical_figures(run_dir):
+    from sim.report.html import write_report
+
+    before = _files(run_dir)
+    assert {f"figures/{n}.{e}" for n in FIGURES for e in ("png", "svg", "pdf", "csv")} <= set(
+        before
+    )
+    write_report(run_dir)
+    assert _files(run_dir) == before
+
+
+def test_figure_cis_are_the_table_cis(run_dir):
+    """One statistics path: what the figures draw is what the table prints."""
+    import polars as pl
+
+    from sim.outputs.summary import HEADLINE, comparison, whole_window
+
+    kpis = pl.read_parquet(run_dir / "kpis.parquet")
+    scenarios = list(dict.fromkeys(kpis["scenario"].to_list()))
+    table = comparison(whole_window(kpis), scenarios, [k for k, _, _ in HEADLINE])
+    figures = run_dir / "figures"
+    diffs = pl.read_csv(figures / "paired_differences.csv")
+    expected = table.filter(pl.col("diff").is_not_null())
+    assert diffs.height == expected.height > 0
+    for row in diffs.iter_rows(named=True):
+        want = expected.filter(
+            (pl.col("kpi") == row["kpi"]) & (pl.col("scenario") == row["scenario"])
+        ).row(0, named=True)
+        for col in ("diff", "diff_low", "diff_high"):
+            assert row[col] == pytest.approx(want[col], rel=1e-5, abs=1e-9)
+    rates = pl.read_csv(figures / "readmission_by_group.csv").filter(pl.col("group") == "all")
+    for row in rates.iter_rows(named=True):
+        want = table.filter(
+            (pl.col("kpi") == "readmission_rate_30d") & (pl.col("scenario") == row["scenario"])
+        ).row(0, named=True)
+        for col in ("mean", "ci_low", "ci_high"):
+            assert row[col] == pytest.approx(want[col], rel=1e-5)
+    costs = pl.read_csv(figures / "costs_by_payer.csv")
+    assert "Citizens" not in costs.columns and "cost_citizen_dkk" in costs["kpi"].to_list()
+    for row in costs.iter_rows(named=True):
+        want = table.filter(
+            (pl.col("kpi") == row["kpi"]) & (pl.col("scenario") == row["scenario"])
+        ).row(0, named=True)
+        assert row["ci_low"] == pytest.approx(want["ci_low"], rel=1e-5)
+
+
+def test_report_opens_with_the_answer_in_the_right_units(run_dir):
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    order = [md.index(h) for h in ("## The answer", "## Levers in force", "## Comparison")]
+    assert order == sorted(order)
+    answer = md[order[0] : order[1]]
+    assert "percentage points (95% CI" in answer
+    assert "Compared with teaching, teaching-reform" in answer
+    levers = md[order[1] : order[2]]
+    assert "from 2026-07-01" in levers and "| off |" in levers
+    assert "pp [" in md  # the table's rate difference is in percentage points
+    assert "e+0" not in md  # no 1.6e+06
+    assert "DKK 1.60 m" in md  # budgets in DKK m
+    import re
+
+    assert not re.search(r"-0(\.0+)?[\],]", md)  # no negative zero
+    assert "](stress-des.md)" in md
+    assert "**Figure 1. Paired differences" in md
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert 'alt="paired_differences"' not in page and 'alt="Forest plot' in page
+    assert '<a href="stress-des.md">' in page
+
+
+def test_validation_report_is_linked_from_a_run_inside_the_repository(tmp_path):
+    from sim.report.html import _validation_link
+
+    inside = ROOT / "results" / "published" / "teaching"
+    assert _validation_link(inside) == "../../validation/report.html"
+    assert _validation_link(tmp_path) is None
+
+
+def test_formats_of_estimates():
+    from sim.outputs.summary import difference_text, level_text
+
+    assert difference_text("readmission_rate_30d", -0.0115, -0.02, -0.003) == (
+        "-1.15 pp [-2.00, -0.30]"
+    )
+    assert level_text("deaths", 3.0, 0.0, 7.2, clipped=True) == "3 [0, 7]†"
+    assert difference_text("deaths", -0.2, -0.4, 2.0) == "0 [0, 2]"
+    assert difference_text("cost_total_dkk", -6.8e6, -12e6, -1e6) == "-6.8 [-12.0, -1.0]"
+
+
+def test_level_cis_of_counts_are_clipped_at_zero_and_flagged():
+    import polars as pl
+
+    from sim.outputs.summary import comparison
+
+    per_rep = pl.DataFrame(
+        {
+            "scenario": ["a"] * 3 + ["b"] * 3,
+            "replication": [0, 1, 2] * 2,
+            "deaths": [0.0, 0.0, 9.0, 1.0, 2.0, 3.0],
+            "cost_state_dkk": [-5.0, 0.0, 9.0, 1.0, 2.0, 3.0],
+        }
+    )
+    comp = comparison(per_rep, ["a", "b"], ["deaths", "cost_state_dkk"])
+    deaths = comp.filter((pl.col("kpi") == "deaths") & (pl.col("scenario") == "a")).row(
+        0, named=True
+    )
+    assert deaths["ci_low"] == 0.0 and deaths["clipped"]
+    cost = comp.filter((pl.col("kpi") == "cost_state_dkk") & (pl.col("scenario") == "a"))
+    assert cost["ci_low"][0] < 0 and not cost["clipped"][0]  # net costs may be negative

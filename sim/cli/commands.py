@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.console import (
+    FigureFormat,
     comparison_records,
     err,
     finish,
@@ -428,11 +429,16 @@ def validate_model(
 @fail_on_bad_input
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run or batch directory.")],
-    svg: Annotated[bool, typer.Option("--svg", help="Also write the figures as SVG.")] = False,
+    formats: Annotated[
+        list[FigureFormat] | None,
+        typer.Option("--format", help="Figure formats to write (repeat; default png, svg, pdf)."),
+    ] = None,
+    svg: Annotated[bool, typer.Option("--svg", hidden=True, help="Kept for old scripts.")] = False,
 ) -> None:
-    """Draw the figures and write report.html (self-contained) and report.md.
+    """Draw the figures (300 dpi PNG, SVG, PDF) and write report.html (self-contained) and
+    report.md.
 
-    Example: `sektorsim report results/latest`
+    Example: `sektorsim report results/latest --format png --format pdf`
     """
     from pydantic import ValidationError
 
@@ -455,7 +461,8 @@ def report(
     except (IndexError, ValidationError) as e:
         raise RunDirError.single("scenarios[0].config", f"not a valid scenario: {e}",
                                  str(run_dir / "manifest.json")) from None  # fmt: skip
-    path = write_report(run_dir, ("png", "svg") if svg else ("png",))
+    chosen = tuple(dict.fromkeys(["png", *(f.value for f in formats or list(FigureFormat))]))
+    path = write_report(run_dir, chosen)
     write_stress_des(run_dir)
     out.print(
         f"Wrote {path}, {run_dir / 'report.md'} and {run_dir / 'stress-des.md'} "

@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from sim.outputs.summary import HEADLINE, MILLIONS, comparison, format_estimate, whole_window
+from sim.outputs.summary import (
+    CLIPPED_NOTE,
+    HEADLINE,
+    comparison,
+    comparison_cells,
+    whole_window,
+)
+
+
+class FigureFormat(StrEnum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+
 
 out = Console()
 err = Console(stderr=True)
@@ -63,26 +77,11 @@ PSA_PLANE = (
 def summary_table(comp: pl.DataFrame, title: str) -> Table:
     """The headline comparison: each scenario's mean and CI, and paired differences."""
 
-    scenarios = list(dict.fromkeys(comp["scenario"].to_list()))
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("KPI (reporting window, national)")
-    for i, s in enumerate(scenarios):
-        table.add_column(f"{s}\nmean [95% CI]", justify="right")
-        if i:
-            table.add_column(f"{s} − {scenarios[0]}\npaired [95% CI]", justify="right")
-    labels = {k: (label, fmt) for k, label, fmt in HEADLINE}
-    for kpi in dict.fromkeys(comp["kpi"].to_list()):
-        label, fmt = labels[kpi]
-        scale = 1e-6 if kpi in MILLIONS else 1.0
-        cells = [label]
-        for row in comp.filter(comp["kpi"] == kpi).iter_rows(named=True):
-            cells.append(format_estimate(fmt, row["mean"], row["ci_low"], row["ci_high"], scale))
-            if row["scenario"] != scenarios[0]:
-                cells.append(
-                    format_estimate(
-                        fmt, row["diff"], row["diff_low"], row["diff_high"], scale, signed=True
-                    )
-                )
+    header, rows = comparison_cells(comp)
+    table = Table(title=title, title_justify="left", show_lines=False, caption=CLIPPED_NOTE)
+    for i, name in enumerate(header):
+        table.add_column(name.replace(": ", "\n"), justify="left" if i == 0 else "right")
+    for cells in rows:
         table.add_row(*cells)
     return table
 

@@ -1,13 +1,20 @@
-"""Figures of a run directory (seaborn/matplotlib), one function per figure.
+"""Figures of a run directory (matplotlib), one function per figure.
 
-Every figure: title, axis labels with units, 95% confidence intervals over replications
-where it shows an estimate, and a source line naming the run. Functions return the path
-written, or None when the run has nothing to show for that figure.
+One statistics path: every interval drawn is the Student-t 95% CI over replications from
+`sim.outputs.summary` (`mean_ci`, `ci_table`, `comparison`), the same numbers as the
+report's table; each figure writes the numbers it draws beside it (`figures/NAME.csv`).
+Scenario is colour in every figure; areas are facets; legends sit outside the data; the
+reform's start is a dashed line. Rebuilding gives the same bytes (no dates, a fixed SVG
+hash salt). Functions return a `Drawn` (path, caption, alt text) or None when the run has
+nothing to show for that figure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -17,15 +24,28 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 import seaborn as sns
+from matplotlib.transforms import offset_copy
 
 from sim.files import read_parquet
-from sim.outputs.summary import whole_window
+from sim.measures import MEASURES, label
+from sim.outputs.summary import (
+    HEADLINE,
+    MILLIONS,
+    POINTS,
+    ci_table,
+    comparison,
+    whole_window,
+)
 
+#: The formats written by default; the report embeds the PNG.
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+DPI = 300
 PAYER_COLUMNS = {
     "cost_region_dkk": "Regions",
     "cost_municipality_dkk": "Municipalities",
     "cost_citizen_dkk": "Citizens",
     "cost_state_dkk": "State grants",
+    "cost_total_dkk": "Total (resource cost)",
 }
 GROUP_LABELS = {
     "copd": "COPD",
@@ -36,211 +56,533 @@ GROUP_LABELS = {
     "other": "Other 65+",
     "all": "All",
 }
+CI_NOTE = "Error bars and bands: Student-t 95% CIs over replications (as in the table)."
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every figure needs besides the data: the source line, the scenarios in order
+    (their colours), the reform's start and the formats to write."""
+
+    source: str
+    scenarios: tuple[str, ...]
+    reform_date: dt.date | None = None
+    period: str = "quarter"
+    formats: tuple[str, ...] = FORMATS
+    replications: int = 0
+    colours: dict[str, tuple] = field(default_factory=dict)
+
+    def colour(self, scenario: str):
+        if scenario in self.colours:
+            return self.colours[scenario]
+        palette = sns.color_palette("colorblind", max(len(self.scenarios), 1))
+        i = self.scenarios.index(scenario) if scenario in self.scenarios else 0
+        return palette[i % len(palette)]
+
+
+@dataclass(frozen=True)
+class Drawn:
+    path: Path  # the PNG
+    title: str
+    caption: str
+    alt: str
 
 
 def _style() -> None:
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
-
-
-def _save(fig: plt.Figure, out: Path, name: str, source: str, formats: tuple[str, ...]) -> Path:
-    fig.text(
-        0.0, -0.09, source, fontsize=8, color="0.35", ha="left", va="top", transform=fig.transFigure
-    )
-    for ext in formats:
-        fig.savefig(out / f"{name}.{ext}")
-    plt.close(fig)
-    return out / f"{name}.png"
-
-
-def readmission_by_group(
-    kpis: pl.DataFrame, out: Path, source: str, formats=("png",)
-) -> Path | None:
-    rows = []
-    for group in GROUP_LABELS:
-        per = whole_window(kpis, "national", group)
-        rows.append(
-            per.select(
-                "scenario",
-                "replication",
-                pl.lit(GROUP_LABELS[group]).alias("group"),
-                (pl.col("readmission_rate_30d") * 100).alias("rate"),
-            )
-        )
-    df = pl.concat(rows).drop_nulls("rate").to_pandas()
-    if df.empty:
-        return None
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    sns.barplot(df, x="group", y="rate", hue="scenario", errorbar=("ci", 95), capsize=0.1, ax=ax)
-    ax.set(
-        title="30-day readmission rate by patient group",
-        xlabel="",
-        ylabel="readmissions per 100 discharges (%)",
-    )
-    ax.tick_params(axis="x", rotation=20)
-    ax.legend(title="scenario", frameon=False)
-    return _save(fig, out, "readmission_by_group", source, formats)
-
-
-def hospital_over_time(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
-    df = (
-        kpis.filter((pl.col("area_level") == "region_reform") & (pl.col("group") == "all"))
-        .select(
-            "scenario",
-            "replication",
-            "period",
-            "area",
-            (pl.col("hospital_bed_days") / pl.col("period_days")).alias(
-                "beds occupied (mean per day)"
-            ),
-            "delayed_discharge_days",
-        )
-        .to_pandas()
-    )
-    if df.empty:
-        return None
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
-    for ax, col, title in (
-        (axes[0], "beds occupied (mean per day)", "Hospital beds occupied"),
-        (axes[1], "delayed_discharge_days", "Delayed-discharge bed-days"),
-    ):
-        sns.lineplot(
-            df,
-            x="period",
-            y=col,
-            hue="area",
-            style="scenario",
-            errorbar=("ci", 95),
-            marker="o",
-            ax=ax,
-        )
-        ax.set(
-            title=f"{title}, by region",
-            xlabel="quarter",
-            ylabel=col if col != "delayed_discharge_days" else "bed-days per quarter",
-        )
-        ax.tick_params(axis="x", rotation=45)
-        ax.legend(fontsize=7, frameon=False)
-    return _save(fig, out, "hospital_over_time", source, formats)
-
-
-def care_near_home(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
-    df = (
-        kpis.filter((pl.col("area_level") == "national") & (pl.col("group") == "all"))
-        .select("scenario", "replication", "period", "sop_admissions", "home_treatment_episodes")
-        .unpivot(
-            index=["scenario", "replication", "period"],
-            variable_name="service",
-            value_name="per quarter",
-        )
-        .to_pandas()
-    )
-    if df.empty:
-        return None
-    df["service"] = df["service"].map(
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
+    plt.rcParams.update(
         {
-            "sop_admissions": "Intermediate-care admissions",
-            "home_treatment_episodes": "Home-treatment episodes",
+            "figure.dpi": 100,
+            "savefig.dpi": DPI,
+            "savefig.bbox": "tight",
+            "axes.titleweight": "bold",
+            "axes.titlesize": 10,
+            "axes.labelsize": 9,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "legend.fontsize": 9,
+            "figure.titlesize": 12,
+            "svg.hashsalt": "sektorsim",  # stable ids in SVG
+            "pdf.fonttype": 42,
         }
     )
-    grid = sns.relplot(
-        df,
-        x="period",
-        y="per quarter",
-        hue="scenario",
-        col="service",
-        kind="line",
-        errorbar=("ci", 95),
-        marker="o",
-        facet_kws={"sharey": False},
-        height=4,
-        aspect=1.3,
+
+
+#: Fixed metadata: no creation dates, so the bytes depend on the data only.
+METADATA = {
+    "png": {"Software": "sektorsim (matplotlib)"},
+    "svg": {"Date": None, "Creator": "sektorsim (matplotlib)"},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": "sektorsim (matplotlib)"},
+}
+
+
+def _save(
+    fig: plt.Figure,
+    out: Path,
+    name: str,
+    ctx: Context,
+    data: pl.DataFrame,
+    title: str,
+    caption: str,
+    alt: str,
+) -> Drawn:
+    below = offset_copy(fig.transFigure, fig=fig, y=-4, units="points")
+    fig.text(0.0, 0.0, ctx.source, fontsize=7, color="0.35", ha="left", va="top", transform=below)
+    for ext in ctx.formats:
+        fig.savefig(out / f"{name}.{ext}", metadata=METADATA.get(ext))
+    plt.close(fig)
+    data.write_csv(out / f"{name}.csv")
+    return Drawn(out / f"{name}.png", title, caption, alt)
+
+
+def _legend(fig: plt.Figure, ctx: Context, scenarios: Sequence[str], extra=()) -> None:
+    """One legend for the whole figure, above the panels, never on the data."""
+    handles = [
+        plt.Line2D([], [], color=ctx.colour(s), marker="o", linewidth=2, label=s) for s in scenarios
+    ]
+    handles += list(extra)
+    fig.legend(
+        handles=handles,
+        loc="outside right upper",
+        title="scenario",
+        frameon=False,
     )
-    grid.set_titles("{col_name}")
-    grid.set_axis_labels("quarter", "per quarter (national)")
-    for ax in grid.axes.flat:
-        ax.tick_params(axis="x", rotation=45)
-    grid.figure.suptitle("Care near home", y=1.03, fontweight="bold")
-    return _save(grid.figure, out, "care_near_home", source, formats)
 
 
-def costs_by_payer(kpis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+def _grid(n: int, max_cols: int, panel=(3.4, 2.6), rows_of: int | None = None):
+    """A grid of N panels that grows with N (no tiny panel in an empty image)."""
+    cols = max(1, min(n, max_cols))
+    rows = rows_of or math.ceil(n / cols)
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(panel[0] * cols + 2.2, panel[1] * rows + 1.2),
+        layout="constrained",
+        squeeze=False,
+    )
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _ordered_periods(df: pl.DataFrame) -> list[str]:
+    if "period_start" in df.columns:
+        order = df.select("period", "period_start").unique().sort("period_start")
+        return order["period"].to_list()
+    return sorted(df["period"].unique().to_list())
+
+
+def _reform_line(ax, ctx: Context, periods: list[str], with_label: bool = False) -> None:
+    """A dashed line at the start of the period in which the reform starts."""
+    if ctx.reform_date is None:
+        return
+    from sim.flow.inputs import period_label
+
+    start = period_label(ctx.reform_date, ctx.period)
+    if start not in periods or periods.index(start) == 0:
+        return
+    ax.axvline(periods.index(start) - 0.5, color="0.25", linestyle="--", linewidth=1)
+    if with_label:
+        ax.annotate(
+            f"reform from {ctx.reform_date}",
+            (periods.index(start) - 0.5, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            fontsize=7,
+            va="top",
+            color="0.25",
+        )
+
+
+def _reform_handle(ctx: Context) -> list:
+    if ctx.reform_date is None:
+        return []
+    return [
+        plt.Line2D(
+            [], [], color="0.25", linestyle="--", linewidth=1, label=f"reform ({ctx.reform_date})"
+        )
+    ]
+
+
+def _bands(ax, ci: pl.DataFrame, ctx: Context, periods: list[str], scale: float = 1.0) -> None:
+    """Mean per period as a line with its CI as a band, one colour per scenario."""
+    x_of = {p: i for i, p in enumerate(periods)}
+    for scenario in ctx.scenarios:
+        part = ci.filter(pl.col("scenario") == scenario)
+        if part.height == 0:
+            continue
+        part = part.with_columns(
+            pl.col("period").replace_strict(x_of, return_dtype=pl.Int64).alias("_x")
+        ).sort("_x")
+        x = part["_x"].to_numpy()
+        c = ctx.colour(scenario)
+        ax.plot(x, part["mean"].to_numpy() * scale, color=c, marker="o", markersize=3)
+        lo, hi = part["ci_low"].to_numpy() * scale, part["ci_high"].to_numpy() * scale
+        if not np.all(np.isnan(lo)):
+            ax.fill_between(x, lo, hi, color=c, alpha=0.2, linewidth=0)
+    ax.set_xticks(range(len(periods)), periods, rotation=45, ha="right")
+    ax.set_xlim(-0.3, len(periods) - 0.7)
+
+
+def _bars(ax, ci: pl.DataFrame, ctx: Context, category: str, categories: list, scale=1.0):
+    """Grouped bars (one per scenario) with their CIs as error bars."""
+    width = 0.8 / max(len(ctx.scenarios), 1)
+    for j, scenario in enumerate(ctx.scenarios):
+        part = ci.filter(pl.col("scenario") == scenario)
+        if part.height == 0:
+            continue
+        rows = {r[category]: r for r in part.iter_rows(named=True)}
+        xs, means, errs = [], [], [[], []]
+        for i, cat in enumerate(categories):
+            if cat not in rows:
+                continue
+            r = rows[cat]
+            xs.append(i - 0.4 + width * (j + 0.5))
+            means.append(r["mean"] * scale)
+            lo = r["ci_low"] if r["ci_low"] is not None else float("nan")
+            hi = r["ci_high"] if r["ci_high"] is not None else float("nan")
+            errs[0].append(abs(r["mean"] - lo) * scale if lo == lo else 0.0)
+            errs[1].append(abs(hi - r["mean"]) * scale if hi == hi else 0.0)
+        ax.bar(xs, means, width=width * 0.95, color=ctx.colour(scenario))
+        ax.errorbar(xs, means, yerr=errs, fmt="none", ecolor="0.15", capsize=2, linewidth=0.9)
+    ax.axhline(0, color="0.2", linewidth=0.8)
+
+
+def _unit_of_difference(kpi: str) -> str:
+    if kpi in POINTS:
+        return "percentage points"
+    if kpi in MILLIONS:
+        return "DKK million"
+    return MEASURES[kpi].unit if kpi in MEASURES else ""
+
+
+def paired_differences(kpis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    """Each headline KPI's paired difference (scenario − the first) with its CI, in the
+    KPI's natural unit: the figure that answers "does it change?" directly."""
+    if len(ctx.scenarios) < 2:
+        return None
+    comp = comparison(whole_window(kpis), ctx.scenarios, [k for k, _, _ in HEADLINE]).filter(
+        pl.col("diff").is_not_null()
+    )
+    if comp.height == 0:
+        return None
+    names = list(dict.fromkeys(comp["kpi"].to_list()))
+    others = [s for s in ctx.scenarios[1:] if s in comp["scenario"].to_list()]
+    fig, axes = _grid(len(names), 4, panel=(3.2, 0.5 + 0.35 * len(others)))
+    for ax, kpi in zip(axes, names):
+        scale = 100.0 if kpi in POINTS else (1e-6 if kpi in MILLIONS else 1.0)
+        part = comp.filter(pl.col("kpi") == kpi)
+        for i, scenario in enumerate(others):
+            r = part.filter(pl.col("scenario") == scenario).row(0, named=True)
+            d = r["diff"] * scale
+            lo, hi = r["diff_low"], r["diff_high"]
+            err = None if lo is None or lo != lo else [[d - lo * scale], [hi * scale - d]]
+            ax.errorbar(
+                d, -i, xerr=err, fmt="o", color=ctx.colour(scenario), capsize=3, markersize=4
+            )
+        ax.axvline(0, color="0.3", linewidth=0.8)
+        ax.set_yticks([])
+        ax.set_ylim(-len(others) + 0.4, 0.6)
+        ax.set_title(label(kpi), fontsize=8, loc="left")
+        ax.set_xlabel(_unit_of_difference(kpi), fontsize=7)
+        ax.tick_params(axis="x", labelsize=7)
+        lim = max(abs(v) for v in ax.get_xlim())
+        ax.set_xlim(-lim, lim)  # zero in the middle: left is less, right is more
+    title = f"Paired differences, {' / '.join(others)} − {ctx.scenarios[0]}"
+    fig.suptitle(title, fontweight="bold")
+    _legend(fig, ctx, others)
+    data = comp.select("kpi", "scenario", "diff", "diff_low", "diff_high")
+    return _save(
+        fig,
+        out,
+        "paired_differences",
+        ctx,
+        data,
+        title,
+        f"Change in each headline KPI when moving from {ctx.scenarios[0]} to "
+        f"{' / '.join(others)} over the reporting window (national), as the mean paired "
+        "difference over replications (common random numbers) with its Student-t 95% CI. "
+        "Rates in percentage points, costs in DKK million. A CI that does not cross the zero "
+        "line is a change the replications resolve; overlapping per-scenario CIs elsewhere "
+        "do not mean 'no effect'.",
+        f"Forest plot of paired differences with 95% confidence intervals for {len(names)} "
+        "KPIs, one panel each, zero line in the middle.",
+    )
+
+
+def readmission_by_group(kpis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    frames = []
+    for group in GROUP_LABELS:
+        per = whole_window(kpis, "national", group).drop_nulls("readmission_rate_30d")
+        if per.height:
+            frames.append(
+                ci_table(per, ["scenario"], "readmission_rate_30d").with_columns(
+                    pl.lit(group).alias("group")
+                )
+            )
+    if not frames:
+        return None
+    ci = pl.concat(frames)
+    groups = [g for g in GROUP_LABELS if g in ci["group"].to_list()]
+    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
+    _bars(ax, ci, ctx, "group", groups, scale=100.0)
+    ax.set_xticks(range(len(groups)), [GROUP_LABELS[g] for g in groups], rotation=20, ha="right")
+    ax.set(xlabel="", ylabel="readmissions per 100 discharges (%)")
+    title = "30-day readmission rate by patient group"
+    fig.suptitle(title, fontweight="bold")
+    _legend(fig, ctx, ctx.scenarios)
+    return _save(
+        fig,
+        out,
+        "readmission_by_group",
+        ctx,
+        ci.select("group", "scenario", "mean", "ci_low", "ci_high", "clipped", "n"),
+        title,
+        "30-day readmission rate (readmissions per 100 discharges) over the reporting window, "
+        "nationally, by patient group and scenario; error bars are 95% CIs over replications "
+        "(cut at 0 where they would go below). For the difference between scenarios see the "
+        "paired-difference figure.",
+        "Grouped bar chart of the 30-day readmission rate per patient group, one bar per "
+        "scenario, with 95% confidence intervals.",
+    )
+
+
+def hospital_over_time(kpis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    df = kpis.filter((pl.col("area_level") == "region_reform") & (pl.col("group") == "all"))
+    if df.height == 0:
+        return None
+    df = df.with_columns((pl.col("hospital_bed_days") / pl.col("period_days")).alias("beds"))
+    periods = _ordered_periods(df)
+    areas = list(dict.fromkeys(df.sort("area")["area"].to_list()))
+    measures = (
+        ("beds", "Hospital beds occupied", "beds occupied (mean per day)"),
+        ("delayed_discharge_days", "Delayed-discharge bed-days", "bed-days per period"),
+    )
+    if len(areas) == 1:  # one region: the two measures side by side
+        fig, axes = _grid(2, 2)
+    else:
+        fig, axes = _grid(len(measures) * len(areas), len(areas), rows_of=len(measures))
+    data = []
+    for m, (col, title, ylabel) in enumerate(measures):
+        ci = ci_table(df, ["scenario", "area", "period"], col)
+        data.append(ci.with_columns(pl.lit(col).alias("measure")))
+        for a, area in enumerate(areas):
+            ax = axes[m * len(areas) + a]
+            _bands(ax, ci.filter(pl.col("area") == area), ctx, periods)
+            _reform_line(ax, ctx, periods)
+            ax.set_title(f"{title} — {area}", fontsize=8, loc="left")
+            ax.set_ylabel(ylabel if a == 0 or len(areas) == 1 else "")
+            ax.set_ylim(bottom=0)
+    title = "Hospital beds and delayed discharges by region (reform regions)"
+    fig.suptitle(title, fontweight="bold")
+    _legend(fig, ctx, ctx.scenarios, _reform_handle(ctx))
+    return _save(
+        fig,
+        out,
+        "hospital_over_time",
+        ctx,
+        pl.concat(data).select(
+            "measure", "area", "period", "scenario", "mean", "ci_low", "ci_high"
+        ),
+        title,
+        "Per reporting period and region (the reform's regions): mean hospital beds occupied "
+        "per day (top) and delayed-discharge bed-days (bottom), lines = scenario means, bands "
+        "= 95% CIs over replications; the dashed line marks the start of the period in which "
+        "the reform takes effect.",
+        f"Line charts over {len(periods)} periods for {len(areas)} region(s), one colour per "
+        "scenario with shaded confidence bands, and a dashed vertical reform-start line.",
+    )
+
+
+def care_near_home(kpis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    df = kpis.filter((pl.col("area_level") == "national") & (pl.col("group") == "all"))
+    if df.height == 0:
+        return None
+    periods = _ordered_periods(df)
+    services = ("sop_admissions", "home_treatment_episodes")
+    fig, axes = _grid(len(services), 2)
+    data = []
+    for ax, col in zip(axes, services):
+        ci = ci_table(df, ["scenario", "period"], col)
+        data.append(ci.with_columns(pl.lit(col).alias("measure")))
+        _bands(ax, ci, ctx, periods)
+        _reform_line(ax, ctx, periods)
+        ax.set_title(label(col), fontsize=9, loc="left")
+        ax.set_ylabel("per period (national)")
+        ax.set_ylim(bottom=0)
+    title = "Care near home"
+    fig.suptitle(title, fontweight="bold")
+    _legend(fig, ctx, ctx.scenarios, _reform_handle(ctx))
+    return _save(
+        fig,
+        out,
+        "care_near_home",
+        ctx,
+        pl.concat(data).select("measure", "period", "scenario", "mean", "ci_low", "ci_high"),
+        title,
+        "Intermediate-care admissions and home-treatment episodes per reporting period, "
+        "nationally; lines = scenario means, bands = 95% CIs over replications, dashed line = "
+        "reform start.",
+        "Two line charts over time, one colour per scenario with confidence bands.",
+    )
+
+
+def costs_by_payer(kpis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
     per = whole_window(kpis)
     cols = [c for c in PAYER_COLUMNS if c in per.columns]
     if not cols:
         return None
-    means = per.group_by("scenario", maintain_order=True).agg(
-        [(pl.col(c).mean() / 1e6).alias(PAYER_COLUMNS[c]) for c in cols]
+    comp = comparison(per, ctx.scenarios, cols)
+    fig, axes = _grid(len(cols), len(cols), panel=(2.3, 3.0))
+    for ax, col in zip(axes, cols):
+        _bars(ax, comp.filter(pl.col("kpi") == col), ctx, "kpi", [col], scale=1e-6)
+        ax.set_xticks([])
+        ax.set_title(PAYER_COLUMNS[col], fontsize=9, loc="left")
+    axes[0].set_ylabel("DKK million (reporting window)")
+    title = "Net cost by payer"
+    fig.suptitle(title, fontweight="bold")
+    _legend(fig, ctx, ctx.scenarios)
+    return _save(
+        fig,
+        out,
+        "costs_by_payer",
+        ctx,
+        comp.select(
+            "kpi", "scenario", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"
+        ),
+        title,
+        "Net cost of each payer over the reporting window (what it pays minus what it "
+        "receives, DKK million), and the resource cost of all activity; one panel per payer "
+        "on its own scale so that small payers (citizens) stay visible; error bars are 95% CIs "
+        "over replications.",
+        f"{len(cols)} bar-chart panels, one per payer, one bar per scenario with 95% "
+        "confidence intervals.",
     )
-    pdf = means.to_pandas().set_index("scenario")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    pdf.plot(kind="bar", stacked=True, ax=ax, width=0.6)
-    ax.axhline(0, color="0.2", linewidth=0.8)
-    ax.set(title="Net cost by payer (reporting window)", xlabel="", ylabel="DKK million")
-    ax.tick_params(axis="x", rotation=0)
-    ax.legend(title="payer", frameon=False, bbox_to_anchor=(1.0, 1.0), loc="upper left")
-    return _save(fig, out, "costs_by_payer", source, formats)
 
 
-def councils_small_multiples(
-    kpis: pl.DataFrame, out: Path, source: str, formats=("png",)
-) -> Path | None:
-    df = (
-        kpis.filter((pl.col("area_level") == "council") & (pl.col("group") == "all"))
-        .select(
-            "scenario",
-            "replication",
-            "period",
-            "area",
-            (pl.col("readmission_rate_30d") * 100).alias("readmission %"),
-        )
-        .drop_nulls()
-        .to_pandas()
+def councils_small_multiples(kpis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    df = kpis.filter((pl.col("area_level") == "council") & (pl.col("group") == "all")).drop_nulls(
+        "readmission_rate_30d"
     )
-    if df.empty:
+    if df.height == 0:
         return None
-    n = df["area"].nunique()
-    grid = sns.relplot(
-        df,
-        x="period",
-        y="readmission %",
-        hue="scenario",
-        col="area",
-        col_wrap=min(6, n),
-        kind="line",
-        errorbar=("ci", 95),
-        height=2.2,
-        aspect=1.2,
+    periods = _ordered_periods(df)
+    ci = ci_table(df, ["scenario", "area", "period"], "readmission_rate_30d")
+    areas = sorted(ci["area"].unique().to_list())
+    cols = 4 if len(areas) > 6 else 3
+    fig, axes = _grid(len(areas), cols, panel=(3.4, 2.5) if len(areas) > 1 else (6.0, 3.5))
+    for i, (ax, area) in enumerate(zip(axes, areas)):
+        _bands(ax, ci.filter(pl.col("area") == area), ctx, periods, scale=100.0)
+        _reform_line(ax, ctx, periods)
+        ax.set_title(area, fontsize=8, loc="left")
+        ax.set_ylabel("readmissions per 100 discharges (%)" if i % cols == 0 else "")
+        ax.set_ylim(bottom=0)
+    title = "30-day readmission rate by health council"
+    fig.suptitle(title, fontweight="bold")
+    _legend(fig, ctx, ctx.scenarios, _reform_handle(ctx))
+    return _save(
+        fig,
+        out,
+        "councils_readmission",
+        ctx,
+        ci.select("area", "period", "scenario", "mean", "ci_low", "ci_high", "clipped"),
+        title,
+        "30-day readmission rate (%) per reporting period in each health council; lines = "
+        "scenario means, bands = 95% CIs over replications (cut at 0), dashed line = reform "
+        "start.",
+        f"Small multiples: {len(areas)} line chart(s), one per health council, one colour per "
+        "scenario.",
     )
-    grid.set_titles("{col_name}", size=9)
-    grid.set_axis_labels("quarter", "readmission %")
-    for ax in grid.axes.flat:
-        ax.tick_params(axis="x", rotation=90, labelsize=7)
-    grid.figure.suptitle("30-day readmission rate by health council", y=1.02, fontweight="bold")
-    return _save(grid.figure, out, "councils_readmission", source, formats)
 
 
-def lever_waterfall(
-    decomposition: pl.DataFrame, out: Path, source: str, formats=("png",)
-) -> Path | None:
+def lever_waterfall(decomposition: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    """Single-lever effects, the interaction (measured all-levers − their sum) and the
+    measured all-levers effect with its CI: the bars add up to the measured total."""
     d = decomposition.filter(pl.col("kpi") == "readmissions_30d")
-    singles = d.filter(~pl.col("lever").is_in(["all-levers"]))
-    if singles.height == 0:
+    singles = d.filter(~pl.col("lever").is_in(["all-levers", "interaction"]))
+    total = d.filter(pl.col("lever") == "all-levers")
+    if singles.height == 0 or total.height == 0:
         return None
-    labels, effects = singles["lever"].to_list(), singles["effect"].to_list()
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    everything = total.row(0, named=True)
+    interaction = everything["effect"] - sum(singles["effect"].to_list())
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
     running = 0.0
-    for i, effect in enumerate(effects):
-        ax.bar(i, effect, bottom=running, color=sns.color_palette()[0 if effect < 0 else 3])
-        running += effect
-    ax.bar(len(labels), running, color="0.4")
-    ax.set_xticks(range(len(labels) + 1), [*labels, "all levers"], rotation=30, ha="right")
-    ax.axhline(0, color="0.2", linewidth=0.8)
-    ax.set(
-        title="What each lever carries: change in 30-day readmissions",
-        ylabel="readmissions vs start",
+    names = singles["lever"].to_list()
+    for i, r in enumerate(singles.iter_rows(named=True)):
+        colour = sns.color_palette("colorblind")[2 if r["effect"] < 0 else 3]
+        ax.bar(i, r["effect"], bottom=running, color=colour)
+        if r["ci_low"] is not None and r["ci_low"] == r["ci_low"]:
+            top = running + r["effect"]
+            ax.errorbar(
+                i,
+                top,
+                yerr=[[r["effect"] - r["ci_low"]], [r["ci_high"] - r["effect"]]],
+                fmt="none",
+                ecolor="0.15",
+                capsize=2,
+                linewidth=0.8,
+            )
+        running += r["effect"]
+    n = len(names)
+    ax.bar(n, interaction, bottom=running, color="0.75", hatch="//", edgecolor="0.4")
+    ax.bar(n + 1, everything["effect"], color="0.35")
+    if everything["ci_low"] is not None and everything["ci_low"] == everything["ci_low"]:
+        ax.errorbar(
+            n + 1,
+            everything["effect"],
+            yerr=[
+                [everything["effect"] - everything["ci_low"]],
+                [everything["ci_high"] - everything["effect"]],
+            ],
+            fmt="none",
+            ecolor="0.15",
+            capsize=3,
+        )
+    ax.set_xticks(
+        range(n + 2),
+        [*names, "interaction", "all levers (measured)"],
+        rotation=30,
+        ha="right",
     )
-    return _save(fig, out, "lever_waterfall", source, formats)
+    ax.axhline(0, color="0.2", linewidth=0.8)
+    ax.set_ylabel("change in 30-day readmissions vs the start")
+    title = "What each lever carries: change in 30-day readmissions"
+    fig.suptitle(title, fontweight="bold")
+    data = pl.concat(
+        [
+            singles.select("lever", "effect", "ci_low", "ci_high"),
+            pl.DataFrame(
+                {
+                    "lever": ["interaction", "all-levers"],
+                    "effect": [interaction, everything["effect"]],
+                    "ci_low": [None, everything["ci_low"]],
+                    "ci_high": [None, everything["ci_high"]],
+                },
+                schema={
+                    "lever": pl.String,
+                    "effect": pl.Float64,
+                    "ci_low": pl.Float64,
+                    "ci_high": pl.Float64,
+                },
+            ),
+        ]
+    )
+    return _save(
+        fig,
+        out,
+        "lever_waterfall",
+        ctx,
+        data,
+        title,
+        "Each lever switched on alone: its paired effect on 30-day readmissions over the "
+        "reporting window (error bars: 95% CIs), stacked; the hatched bar is the interaction "
+        "(the measured all-levers effect minus the sum of single-lever effects) and the last "
+        "bar the measured effect of all levers together with its CI.",
+        f"Waterfall chart of {n} single-lever effects, an interaction bar and the measured "
+        "all-levers bar.",
+    )
 
 
 def _incremental(analysis: pl.DataFrame) -> pl.DataFrame:
@@ -260,7 +602,7 @@ def _incremental(analysis: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def cost_effect(analysis: pl.DataFrame, out: Path, source: str, formats=("png",)) -> Path | None:
+def cost_effect(analysis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
     """Each parameter draw as a point (readmissions avoided, extra cost), and the
     acceptability curve: the share of draws where the scenario is worth it at a price λ
     per readmission avoided (net benefit λ·avoided − extra cost > 0)."""
@@ -268,8 +610,9 @@ def cost_effect(analysis: pl.DataFrame, out: Path, source: str, formats=("png",)
     if inc.height < 2 or inc["draw"].n_unique() < 2:
         return None
     df = inc.to_pandas()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    sns.scatterplot(df, x="avoided", y="extra_cost_m", hue="scenario", ax=left)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    for scenario, part in df.groupby("scenario", sort=False):
+        left.scatter(part["avoided"], part["extra_cost_m"], color=ctx.colour(scenario), s=14)
     left.axhline(0, color="0.3", linewidth=0.8)
     left.axvline(0, color="0.3", linewidth=0.8)
     left.set(
@@ -284,20 +627,33 @@ def cost_effect(analysis: pl.DataFrame, out: Path, source: str, formats=("png",)
         share = [
             ((lam * part["avoided"] - part["extra_cost_m"] * 1e6) > 0).mean() for lam in lambdas
         ]
-        right.plot([lam / 1000 for lam in lambdas], share, label=scenario)
+        right.plot([lam / 1000 for lam in lambdas], share, color=ctx.colour(scenario))
     right.set(
         title="Cost-effectiveness acceptability curve",
         ylim=(-0.02, 1.02),
         xlabel="willingness to pay per readmission avoided (DKK thousand)",
         ylabel="share of draws with positive net benefit",
     )
-    right.legend(title="scenario", frameon=False)
-    return _save(fig, out, "cost_effect", source, formats)
+    fig.suptitle("Cost and effect over parameter draws", fontweight="bold")
+    _legend(fig, ctx, list(dict.fromkeys(df["scenario"])))
+    return _save(
+        fig,
+        out,
+        "cost_effect",
+        ctx,
+        inc,
+        "Cost and effect over parameter draws",
+        "Left: each parameter draw's mean paired difference vs the baseline scenario, 30-day "
+        "readmissions avoided against extra total cost (DKK million). Right: the "
+        "cost-effectiveness acceptability curve, the share of draws with positive net benefit "
+        "at each willingness to pay per readmission avoided.",
+        f"Scatter plot of {inc.height} draws and an acceptability curve per scenario.",
+    )
 
 
 def tornado(
-    analysis: pl.DataFrame, draws: list[dict[str, float]], out: Path, source: str, formats=("png",)
-) -> Path | None:
+    analysis: pl.DataFrame, draws: list[dict[str, float]], out: Path, ctx: Context
+) -> Drawn | None:
     """How far the effect on readmissions moves when one parameter goes from its 10th to its
     90th percentile over the draws, the others at their means (a linear metamodel fitted to
     the draws: enough for ranking, and says so)."""
@@ -322,7 +678,7 @@ def tornado(
         ),
         key=lambda r: abs(r[2] - r[1]),
     )
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(names) + 2))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(names) + 2), layout="constrained")
     for row, (_name, at_lo, at_hi) in enumerate(swings):
         ax.barh(
             row,
@@ -344,8 +700,27 @@ def tornado(
         title=f"Tornado: what moves the effect of {scenario} on 30-day readmissions",
         xlabel=f"change in readmissions vs baseline (linear fit over {part.height} draws)",
     )
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
-    return _save(fig, out, "tornado", source, formats)
+    fig.legend(frameon=False, fontsize=8, loc="outside lower center", ncols=2)
+    data = pl.DataFrame(
+        {
+            "parameter": [n for n, _, _ in swings],
+            "at_p10": [float(lo) for _, lo, _ in swings],
+            "at_p90": [float(hi) for _, _, hi in swings],
+            "centre": [centre] * len(swings),
+        }
+    )
+    return _save(
+        fig,
+        out,
+        "tornado",
+        ctx,
+        data,
+        f"Tornado: effect of {scenario} on 30-day readmissions",
+        "How far the paired effect on 30-day readmissions moves when one parameter goes from "
+        "its 10th to its 90th percentile over the draws, the others at their means (a linear "
+        "metamodel over the draws: enough for ranking).",
+        f"Horizontal tornado bars for {len(swings)} parameters, widest at the top.",
+    )
 
 
 def calibration_fit(fit: pl.DataFrame) -> plt.Figure:
@@ -401,6 +776,7 @@ def calibration_fit(fit: pl.DataFrame) -> plt.Figure:
 
 
 FIGURES: tuple[Callable, ...] = (
+    paired_differences,
     readmission_by_group,
     hospital_over_time,
     care_near_home,
@@ -409,9 +785,30 @@ FIGURES: tuple[Callable, ...] = (
 )
 
 
-def make_figures(
-    run_dir: Path, source: str, draws: list[dict[str, float]], formats: tuple[str, ...] = ("png",)
-) -> list[Path]:
+def reform_date(manifest: dict) -> dt.date | None:
+    """The earliest reform date of a scenario with any lever on (None if none)."""
+    dates = [
+        dt.date.fromisoformat(str(s["config"]["regime"]["reform_date"]))
+        for s in manifest.get("scenarios", [])
+        if any(s["config"].get("regime", {}).get("levers", {}).values())
+    ]
+    return min(dates) if dates else None
+
+
+def context(manifest: dict, source: str, formats: tuple[str, ...] = FORMATS) -> Context:
+    scenarios = tuple(dict.fromkeys(s["name"] for s in manifest["scenarios"]))
+    first = manifest["scenarios"][0]["config"].get("simulation", {})
+    return Context(
+        source=source,
+        scenarios=scenarios,
+        reform_date=reform_date(manifest),
+        period=first.get("period", "quarter"),
+        formats=formats,
+        replications=manifest.get("replications", 0),
+    )
+
+
+def make_figures(run_dir: Path, ctx: Context, draws: list[dict[str, float]]) -> list[Drawn]:
     """Draw every figure the run's tables support into RUN_DIR/figures/.
 
     Every table is read (and checked) before the folder is made, so a damaged run
@@ -425,12 +822,14 @@ def make_figures(
     _style()
     out = run_dir / "figures"
     out.mkdir(exist_ok=True)
-    made = [f(kpis, out, source, formats) for f in FIGURES]
+    present = tuple(s for s in ctx.scenarios if s in set(kpis["scenario"].to_list()))
+    extra = tuple(s for s in dict.fromkeys(kpis["scenario"].to_list()) if s not in present)
+    from dataclasses import replace
+
+    ctx = replace(ctx, scenarios=present + extra)
+    made = [f(kpis, out, ctx) for f in FIGURES]
     if levers is not None:
-        made.append(lever_waterfall(levers, out, source, formats))
+        made.append(lever_waterfall(levers, out, ctx))
     if table is not None:
-        made += [
-            cost_effect(table, out, source, formats),
-            tornado(table, draws, out, source, formats),
-        ]
+        made += [cost_effect(table, out, ctx), tornado(table, draws, out, ctx)]
     return [p for p in made if p is not None]
