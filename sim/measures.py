@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["counter", "rate", "cost"]
+Kind = Literal["counter", "rate", "cost", "key"]
 
 
 @dataclass(frozen=True)
@@ -282,6 +282,94 @@ TARGET_LABELS: dict[str, str] = {
     "sop_mean_stay_days": "intermediate-care stay (days)",
     "mortality_30d_after_admission": "deaths within 30 days of an admission, per admission",
 }
+
+#: The key and bookkeeping columns of kpis.parquet (not measures: what a row is about).
+KEY_FIELDS: tuple[Measure, ...] = tuple(
+    Measure(name, label, unit, description, "key", cross_validated=False)
+    for name, label, unit, description in (
+        ("scenario", "Scenario", "name", "The scenario's name (its config's `name:`)."),
+        (
+            "draw",
+            "Parameter draw",
+            "index",
+            "Parameter draw of a probabilistic sensitivity analysis; 0 = the configured values.",
+        ),
+        (
+            "replication",
+            "Replication",
+            "index",
+            "Replication number; scenarios share random numbers replication by replication.",
+        ),
+        ("period", "Period", "label", "Reporting period, e.g. 2026Q1 (quarter), 2026-01, 2026."),
+        ("period_start", "Period start", "date", "First day of the period."),
+        ("period_end", "Period end", "date", "Last day of the period (inclusive)."),
+        ("period_days", "Period length", "days", "Days in the period."),
+        (
+            "area_level",
+            "Area level",
+            "national | region | region_reform | council | municipality",
+            "Which geography `area` belongs to. Every level sums the same patients: filter "
+            "one level before summing over rows.",
+        ),
+        (
+            "area",
+            "Area",
+            "name",
+            "Denmark, a region, a reform region, a council or a municipality.",
+        ),
+        (
+            "group",
+            "Patient group",
+            "all | copd | diabetes | heart | back | multimorbid | other",
+            "Patient group; `all` is the sum of the groups (filter it, or the groups, not both).",
+        ),
+    )
+)
+
+#: The columns of agents.parquet (the Mesa organisations, one row per agent × period).
+AGENT_FIELDS: tuple[Measure, ...] = tuple(
+    Measure(name, label, unit, description, "key", cross_validated=False)
+    for name, label, unit, description in (
+        ("scenario", "Scenario", "name", "The scenario's name."),
+        ("draw", "Parameter draw", "index", "Parameter draw; 0 = the configured values."),
+        ("replication", "Replication", "index", "Replication number."),
+        (
+            "period",
+            "Period",
+            "label",
+            "Planning period: warmup first, the reported periods in time order, followup last.",
+        ),
+        ("agent_type", "Agent type", "name", "Kind of organisation (region, municipality, ...)."),
+        ("agent", "Agent", "name", "The organisation's name."),
+        ("decides", "Decides", "boolean", "Whether the agent sets capacity in this regime."),
+        (
+            "sop_beds_per_1000",
+            "Intermediate-care beds per 1,000",
+            "beds per 1,000 patients",
+            "Intermediate-care beds the agent runs, per 1,000 simulated patients.",
+        ),
+        (
+            "ht_slots_per_1000",
+            "Home-treatment places per 1,000",
+            "places per 1,000 patients",
+            "Home-treatment team places, per 1,000 simulated patients.",
+        ),
+        ("net_cost_dkk", "Net cost", "DKK", "The agent's net cost in the period."),
+        (
+            "shortage_cost_dkk",
+            "Shortage cost",
+            "DKK",
+            "Cost the agent bore from too little capacity (delayed discharges, blocked step-ups).",
+        ),
+        (
+            "decision",
+            "Decision",
+            "invest | cut | keep",
+            "What the decision rule did to capacity after observing the period; null when the "
+            "agent made no decision.",
+        ),
+    )
+)
 
 MEASURES: dict[str, Measure] = {
     m.name: m for m in (*COUNTER_MEASURES, *RATE_MEASURES, *COST_MEASURES)

@@ -312,3 +312,71 @@ def test_level_cis_of_counts_are_clipped_at_zero_and_flagged():
     assert deaths["ci_low"] == 0.0 and deaths["clipped"]
     cost = comp.filter((pl.col("kpi") == "cost_state_dkk") & (pl.col("scenario") == "a"))
     assert cost["ci_low"][0] < 0 and not cost["clipped"][0]  # net costs may be negative
+
+
+def test_manifest_hashes_every_output_file_without_absolute_paths(run_dir):
+    import hashlib
+    import json
+
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    hashed = {v["file"]: v["sha256"] for v in manifest["outputs"].values()}
+    files = {
+        p.relative_to(run_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in run_dir.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    }
+    assert {"report.html", "report.md", "stress-des.md", "figures/costs_by_payer.pdf"} <= set(files)
+    assert hashed == files
+    assert manifest["outputs"]["kpis"]["file"] == "kpis.parquet"
+    versions = {k.lower() for k in manifest["versions"]}
+    assert {"matplotlib", "seaborn", "salib", "dask", "typer", "rich", "numba"} <= versions
+    text = json.dumps(manifest)
+    assert str(run_dir) not in text and str(ROOT) not in text
+    assert manifest["command"][0] == "sektorsim"
+
+
+def test_kpis_parquet_describes_itself(run_dir):
+    import polars as pl
+
+    from sim.outputs.tables import read_table_metadata
+
+    kpis = pl.read_parquet(run_dir / "kpis.parquet")
+    assert kpis.schema["admissions"] == pl.Int64 and kpis.schema["deaths"] == pl.Int64
+    assert kpis.schema["hospital_bed_days"] == pl.Float64
+    assert kpis.schema["period_start"] == pl.Date and kpis.schema["period_end"] == pl.Date
+    q1 = kpis.filter(pl.col("period") == "2026Q1").row(0, named=True)
+    assert str(q1["period_start"]) == "2026-01-01" and str(q1["period_end"]) == "2026-03-31"
+    meta = read_table_metadata(run_dir / "kpis.parquet")
+    assert set(meta["fields"]) == set(kpis.columns)
+    assert meta["fields"]["area_level"]["unit"].startswith("national")
+    assert meta["run"]["seed"] == 7 and meta["run"]["scenarios"] == [
+        "teaching",
+        "teaching-reform",
+    ]
+    assert "commit" in meta["run"]["code"]
+
+
+def test_the_documented_polars_example_counts_each_patient_once(run_dir):
+    import polars as pl
+
+    from sim.outputs.summary import whole_window
+    from sim.outputs.tables import data_dictionary
+
+    text = data_dictionary()
+    block = text.split("## kpis.parquet", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(block.replace("results/latest/kpis.parquet", str(run_dir / "kpis.parquet")), scope)
+    got = scope["per_replication"].sort(["scenario", "replication"])
+    want = whole_window(pl.read_parquet(run_dir / "kpis.parquet")).sort(["scenario", "replication"])
+    assert got["admissions"].to_list() == want["admissions"].to_list()
+
+
+def test_agents_parquet_periods_in_time_order(run_dir):
+    import polars as pl
+
+    agents = pl.read_parquet(run_dir / "agents.parquet")
+    one = agents.filter((pl.col("scenario") == "teaching") & (pl.col("replication") == 0))[
+        "period"
+    ].unique(maintain_order=True)
+    assert one[0] == "warmup" and one[-1] == "followup"
+    assert "" not in agents["decision"].drop_nulls().to_list()

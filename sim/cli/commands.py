@@ -22,6 +22,7 @@ from sim.cli.console import (
     out,
     print_json,
     summary_table,
+    write_reports,
 )
 from sim.errors import ConfigError, OptionError, RunDirError
 from sim.files import output_lock
@@ -446,8 +447,6 @@ def report(
     from sim.files import read_parquet
     from sim.outputs.kpis import KEY_COLUMNS
     from sim.outputs.manifest import read_manifest
-    from sim.report.html import write_report
-    from sim.report.stress_des import write_stress_des
 
     # every input checked before the first figure is drawn
     manifest = read_manifest(run_dir, ("run", "batch", "decompose"), "reported on")
@@ -462,8 +461,7 @@ def report(
         raise RunDirError.single("scenarios[0].config", f"not a valid scenario: {e}",
                                  str(run_dir / "manifest.json")) from None  # fmt: skip
     chosen = tuple(dict.fromkeys(["png", *(f.value for f in formats or list(FigureFormat))]))
-    path = write_report(run_dir, chosen)
-    write_stress_des(run_dir)
+    path = write_reports(run_dir, chosen)
     out.print(
         f"Wrote {path}, {run_dir / 'report.md'} and {run_dir / 'stress-des.md'} "
         f"(figures in {run_dir / 'figures'})",

@@ -86,17 +86,29 @@ def summary_table(comp: pl.DataFrame, title: str) -> Table:
     return table
 
 
-def finish(run_dir: Path, no_report: bool, quiet: bool) -> None:
-    """Every run directory gets its STRESS-DES appendix, and figures + report unless --no-report."""
+def write_reports(
+    run_dir: Path, formats: tuple[str, ...] | None = None, no_report: bool = False
+) -> Path | None:
+    """The STRESS-DES appendix, figures and report (unless NO_REPORT), then every file's
+    hash into the manifest."""
+    from sim.outputs.manifest import refresh_manifest
     from sim.report.stress_des import write_stress_des
 
-    write_stress_des(run_dir)
+    path = None
     if not no_report:
         from sim.report.html import write_report
 
-        path = write_report(run_dir)
-        if not quiet:
-            out.print(f"Report: {path}", highlight=False)
+        path = write_report(run_dir, *([formats] if formats else []))
+    write_stress_des(run_dir)
+    refresh_manifest(run_dir)
+    return path
+
+
+def finish(run_dir: Path, no_report: bool, quiet: bool) -> None:
+    """Every run directory gets its STRESS-DES appendix, and figures + report unless --no-report."""
+    path = write_reports(run_dir, no_report=no_report)
+    if path is not None and not quiet:
+        out.print(f"Report: {path}", highlight=False)
 
 
 def comparison_records(kpis: pl.DataFrame) -> list[dict]:

@@ -7,9 +7,10 @@ from pathlib import Path
 import polars as pl
 from rich.console import Console
 
-from sim.files import staged_directory, write_json, write_parquet
-from sim.outputs.manifest import MANIFEST, build_manifest
+from sim.files import staged_directory, write_json
+from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.summary import HEADLINE, comparison, whole_window
+from sim.outputs.tables import AGENTS, KPIS, run_metadata, tidy_agents, write_table
 from sim.run.preflight import check_run
 from sim.run.runner import Task, check_same_geography, load_scenario, run_tasks, sort_kpis
 
@@ -56,9 +57,7 @@ def execute_run(
             on_done=lambda task, table: bar.advance(job),
         )
     kpis = sort_kpis(pl.concat([k for k, _ in tables]))
-    agents = pl.concat([a for _, a in tables]).sort(
-        ["scenario", "draw", "replication", "period", "agent_type", "agent"], maintain_order=True
-    )
+    agents = tidy_agents(pl.concat([a for _, a in tables]))
 
     run_info = {
         "seed": seed,
@@ -68,8 +67,9 @@ def execute_run(
         "scenarios": [s.record() for s in specs],
     }
     with staged_directory(out_dir) as stage:
-        write_parquet(kpis, stage / KPIS_FILE)
-        write_parquet(agents, stage / AGENTS_FILE)
+        meta = run_metadata(run_info, code_revision())
+        write_table(kpis, stage / KPIS_FILE, KPIS, meta)
+        write_table(agents, stage / AGENTS_FILE, AGENTS, meta)
         manifest = build_manifest(
             "run", run_info, {"kpis": stage / KPIS_FILE, "agents": stage / AGENTS_FILE}
         )

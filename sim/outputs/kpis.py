@@ -6,6 +6,8 @@ docs/model.md section 9 are a stable interface: renaming one is a breaking chang
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 
@@ -13,12 +15,14 @@ from sim.config.schema import GROUPS
 from sim.constants import DAYS_PER_YEAR
 from sim.flow.counters import C
 from sim.flow.inputs import FlowInputs
-from sim.measures import COUNTERS, MEASURES
+from sim.measures import COUNTER_MEASURES, COUNTERS, MEASURES
 
 AREA_LEVELS: tuple[str, ...] = ("national", "region", "region_reform", "council", "municipality")
 ALL_GROUPS = "all"
 
 KEY_COLUMNS = ("scenario", "draw", "replication", "period", "area_level", "area", "group")
+#: Counters in whole units, stored as Int64 (the others are sums of fractional days).
+WHOLE = frozenset(m.name for m in COUNTER_MEASURES if m.unit == "count")
 
 
 def _area_index(inputs: FlowInputs, level: str) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -49,22 +53,30 @@ def counts_table(
             by_area = by_area[used]
             with_all = np.concatenate([by_area.sum(axis=1, keepdims=True), by_area], axis=1)
             n_area, n_group = with_all.shape[:2]
+            period = inputs.periods[k]
+            days = period.end - period.start
+            last = period.first_date + dt.timedelta(days=int(round(days)) - 1)
             frame = {
                 "scenario": [scenario] * (n_area * n_group),
                 "draw": np.full(n_area * n_group, draw, dtype=np.int64),
                 "replication": np.full(n_area * n_group, replication, dtype=np.int64),
-                "period": [inputs.periods[k].label] * (n_area * n_group),
-                "period_days": np.full(
-                    n_area * n_group, inputs.periods[k].end - inputs.periods[k].start
-                ),
+                "period": [period.label] * (n_area * n_group),
+                "period_start": [period.first_date] * (n_area * n_group),
+                "period_end": [last] * (n_area * n_group),
+                "period_days": np.full(n_area * n_group, days),
                 "area_level": [level] * (n_area * n_group),
                 "area": np.repeat(np.array(names, dtype=object)[used], n_group).tolist(),
                 "group": [ALL_GROUPS, *GROUPS] * n_area,
             }
             flat = with_all.reshape(n_area * n_group, len(COUNTERS))
             for name in COUNTERS:
-                frame[name] = flat[:, C[name]]
-            frames.append(pl.DataFrame(frame))
+                column = flat[:, C[name]]
+                frame[name] = np.rint(column).astype(np.int64) if name in WHOLE else column
+            frames.append(
+                pl.DataFrame(
+                    frame, schema_overrides={"period_start": pl.Date, "period_end": pl.Date}
+                )
+            )
     return pl.concat(frames)
 
 

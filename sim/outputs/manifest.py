@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import json
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,31 +16,106 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import __version__
 from sim.errors import Problem, RunDirError
-from sim.files import read_json, sha256
+from sim.files import read_json, sha256, write_json
 
-PACKAGES = (
-    "numpy",
-    "numba",
-    "llvmlite",
-    "polars",
-    "pyarrow",
-    "pydantic",
-    "ruamel.yaml",
-    "simpy",
-    "mesa",
-    "scipy",
-)
+#: Besides sektorsim's own requirements: what they compile with or run on.
+INDIRECT = ("llvmlite", "pandas", "distributed")
 MANIFEST = "manifest.json"
+
+
+def dependencies() -> list[str]:
+    """sektorsim's requirements as installed (`importlib.metadata.requires`): every core
+    dependency, and those of the optional extras that are installed."""
+    names = []
+    for req in importlib.metadata.requires("sektorsim") or []:
+        name = re.match(r"[A-Za-z0-9_.\-]+", req).group(0)
+        if "extra ==" in req:
+            try:
+                importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        names.append(name)
+    return sorted(dict.fromkeys([*names, *INDIRECT]), key=str.lower)
 
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "sektorsim": __version__}
-    for name in PACKAGES:
+    for name in dependencies():
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             out[name] = "absent"
     return out
+
+
+def portable_command(argv: list[str]) -> list[str]:
+    """The command line without absolute paths: the program as `sektorsim`, paths under
+    the working directory relative to it, others by their last two parts."""
+    cwd = Path.cwd()
+    out = ["sektorsim"]
+    for arg in argv[1:]:
+        path = Path(arg)
+        if path.is_absolute():
+            try:
+                arg = path.relative_to(cwd).as_posix()
+            except ValueError:
+                arg = ".../" + "/".join(path.parts[-2:])
+        out.append(arg)
+    return out
+
+
+def _relative(path: str) -> str:
+    """PATH relative to the working directory when it lies inside it (replay runs from
+    there); a path outside stays as it is, or replay could not find the file."""
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return p.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return path
+    return path
+
+
+def portable_scenarios(records: list[dict]) -> list[dict]:
+    """Scenario records with their config and geography files relative where possible."""
+    out = []
+    for r in records:
+        r = dict(r)
+        if "files" in r:
+            r["files"] = [_relative(f) for f in r["files"]]
+        if isinstance(r.get("geography"), dict) and "file" in r["geography"]:
+            r["geography"] = {**r["geography"], "file": _relative(r["geography"]["file"])}
+        out.append(r)
+    return out
+
+
+def hash_directory(run_dir: Path, named: dict[str, str] | None = None) -> dict[str, dict]:
+    """SHA-256 of every file in RUN_DIR (relative paths; not the manifest itself, not
+    hidden temporaries nor a batch's parts/). NAMED maps file -> key (e.g. kpis)."""
+    named = named or {}
+    out = {}
+    for path in sorted(run_dir.rglob("*")):
+        rel = path.relative_to(run_dir)
+        if (
+            not path.is_file()
+            or rel.as_posix() == MANIFEST
+            or rel.parts[0] == "parts"
+            or any(part.startswith(".") for part in rel.parts)
+        ):
+            continue
+        key = named.get(rel.as_posix(), rel.as_posix())
+        out[key] = {"file": rel.as_posix(), "sha256": sha256(path)}
+    return out
+
+
+def refresh_manifest(run_dir: Path) -> None:
+    """Hash every file of the run directory into the manifest (after figures and report)."""
+    path = run_dir / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    old = manifest.get("outputs", {})
+    named = {v["file"]: k for k, v in old.items() if k != v["file"]}
+    manifest["outputs"] = hash_directory(run_dir, named)
+    write_json(manifest, path)
 
 
 def code_revision() -> dict[str, str | bool | None]:
@@ -67,8 +144,9 @@ def build_manifest(kind: str, run: dict, outputs: dict[str, Path]) -> dict:
     return {
         "kind": kind,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": sys.argv,
+        "command": portable_command(sys.argv),
         **run,
+        **({"scenarios": portable_scenarios(run["scenarios"])} if "scenarios" in run else {}),
         "versions": versions(),
         "platform": {
             "system": platform.system(),

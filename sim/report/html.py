@@ -299,6 +299,15 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS) -> Path:
             html.escape(links_md[2][2:].replace("`", "")),
         )
     )
+    # the tables' hashes only: the report cannot hold its own hash (manifest.json has all)
+    shown = {
+        **manifest,
+        "outputs": {
+            k: v
+            for k, v in sorted(manifest.get("outputs", {}).items())
+            if v["file"].endswith(".parquet")
+        },
+    }
     descriptions = "".join(
         f"<li><b>{html.escape(s['name'])}</b>: "
         f"{html.escape(s['config'].get('description', ''))}</li>"
@@ -320,7 +329,7 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS) -> Path:
 <h2>Parameters and their sources ({html.escape(first.name)})</h2>{_html_table(p_header, p_rows)}
 <h2>Manifest</h2><details>
 <summary>manifest.json (configs, versions, code revision, output hashes)</summary>
-<pre>{html.escape(json.dumps(manifest, indent=2))}</pre></details></body></html>
+<pre>{html.escape(json.dumps(shown, indent=2))}</pre></details></body></html>
 """
     write_text(page, run_dir / "report.html")
     md = [

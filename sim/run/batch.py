@@ -29,7 +29,8 @@ from sim.files import (
     write_parquet,
 )
 from sim.outputs.analysis import analyse
-from sim.outputs.manifest import MANIFEST, build_manifest
+from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
+from sim.outputs.tables import AGENTS, KPIS, run_metadata, tidy_agents, write_table
 from sim.run.experiment import ExperimentPlan
 from sim.run.preflight import output_bytes
 from sim.run.runner import Task, _run_task, compile_kernel, process_pool, sort_kpis, stop_workers
@@ -198,20 +199,6 @@ def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
     kpis = sort_kpis(
         pl.concat([read_parquet(parts / part_name("kpis", t), BatchDirError) for t in tasks])
     )
-    outputs = {"kpis": out / "kpis.parquet"}
-    write_parquet(kpis, outputs["kpis"])
-    if "agents" in plan.experiment.outputs:
-        agents = pl.concat(
-            [read_parquet(parts / part_name("agents", t), BatchDirError) for t in tasks]
-        ).sort(
-            ["scenario", "draw", "replication", "period", "agent_type", "agent"],
-            maintain_order=True,
-        )
-        outputs["agents"] = out / "agents.parquet"
-        write_parquet(agents, outputs["agents"])
-    analysis = analyse(kpis, plan)
-    outputs["analysis"] = out / "analysis.parquet"
-    write_parquet(analysis, outputs["analysis"])
     run = {
         "experiment": plan.data,
         "seed": plan.experiment.seed,
@@ -221,5 +208,17 @@ def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
         # one entry per (scenario, draw), index = scenario × n_draws + draw
         "scenarios": [s.record() for s in plan.specs],
     }
+    meta = run_metadata(run, code_revision())
+    outputs = {"kpis": out / "kpis.parquet"}
+    write_table(kpis, outputs["kpis"], KPIS, meta)
+    if "agents" in plan.experiment.outputs:
+        agents = tidy_agents(
+            pl.concat([read_parquet(parts / part_name("agents", t), BatchDirError) for t in tasks])
+        )
+        outputs["agents"] = out / "agents.parquet"
+        write_table(agents, outputs["agents"], AGENTS, meta)
+    analysis = analyse(kpis, plan)
+    outputs["analysis"] = out / "analysis.parquet"
+    write_parquet(analysis, outputs["analysis"])
     write_json(build_manifest("batch", run, outputs), out / MANIFEST)
     return analysis

@@ -16,8 +16,9 @@ from rich.table import Table
 
 from sim.config.schema import Levers
 from sim.files import staged_directory, write_json, write_parquet
-from sim.outputs.manifest import MANIFEST, build_manifest
+from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.summary import mean_ci, whole_window
+from sim.outputs.tables import KPIS, run_metadata, write_table
 from sim.run.preflight import check_run
 from sim.run.runner import Task, load_scenario, run_tasks, sort_kpis
 
@@ -112,8 +113,6 @@ def execute_decompose(
     kpis = sort_kpis(pl.concat([k for k, _ in results]))
     table = decomposition(whole_window(kpis), base.name, levers)
     with staged_directory(out_dir) as stage:
-        write_parquet(kpis, stage / "kpis.parquet")
-        write_parquet(table, stage / "decomposition.parquet")
         info = {
             "seed": seed,
             "replications": reps,
@@ -121,6 +120,8 @@ def execute_decompose(
             "overrides": overrides,
             "scenarios": [s.record() for s in specs],
         }
+        write_table(kpis, stage / "kpis.parquet", KPIS, run_metadata(info, code_revision()))
+        write_parquet(table, stage / "decomposition.parquet")
         write_json(
             build_manifest(
                 "decompose",
