@@ -70,3 +70,59 @@ def test_calibration_table_and_figure_from_fit_csv(tmp_path):
     assert data["found"] and data["targets"] == 2 and data["inside"] == 1
     assert image
     assert calibration(tmp_path / "missing")[0] == {"found": False, "rows": []}
+
+
+def test_equivalence_needs_evidence_not_just_no_difference():
+    import numpy as np
+
+    from sim.validation.equivalence import tost
+
+    rng = np.random.default_rng(0)
+    tight = rng.normal(0.0, 0.5, 30)
+    assert tost(tight, 1.0)["equivalent"]
+    # few, noisy replications: a difference test would "pass"; equivalence must not
+    noisy = rng.normal(0.0, 20.0, 4)
+    assert not tost(noisy, 1.0)["equivalent"]
+    # a real difference larger than the margin fails however many replications
+    assert not tost(rng.normal(5.0, 0.5, 100), 1.0)["equivalent"]
+    result = tost(tight, 1.0)
+    assert -1.0 < result["ci90_low"] <= result["ci90_high"] < 1.0
+
+
+def test_pathway_flows_balance_by_construction():
+    from sim.validation.pathways import SINKS, SOURCES, balance, pathway_flows
+
+    counts = {
+        "episodes": 5198.0,
+        "window_resolved": 20.0,
+        "gp_resolved": 1400.0,
+        "home_treatment_episodes": 230.0,
+        "ht_escalations": 30.0,
+        "sop_admissions": 520.0,
+        "sop_stepdowns": 300.0,
+        "sop_escalations": 50.0,
+        "admissions": 3300.0,
+        "discharges": 3100.0,
+        "deaths_in_hospital": 210.0,
+        "home_followups": 70.0,
+        "readmissions_30d": 600.0,
+    }
+    for tweak in ({}, {"discharges": 3600.0}, {"discharges": 2000.0}, {"sop_stepdowns": 600.0}):
+        flows = pathway_flows({**counts, **tweak})
+        assert all(fl.count >= 0 for fl in flows)
+        for node, (inflow, outflow) in balance(flows).items():
+            assert inflow == outflow, (tweak, node, inflow, outflow)
+        out_of_episodes = sum(fl.count for fl in flows if fl.source == "episodes")
+        assert out_of_episodes == counts["episodes"]
+        assert {fl.source for fl in flows} - SINKS and not {fl.target for fl in flows} & SOURCES
+
+
+def test_cross_validation_is_an_equivalence_test(report):
+    _, data = report
+    xv = data["cross_validation"]
+    assert xv["alpha"] == 0.05 and xv["margin_relative"] > 0
+    for row in xv["kpis"]:
+        assert (
+            row["passed"] == (row["ci90_low"] > -row["margin"] and row["ci90_high"] < row["margin"])
+            or row["ci90_low"] == row["ci90_high"]
+        )

@@ -35,13 +35,15 @@ from sim.flow.reduced import queue_settings, single_queue_model
 from sim.measures import CROSS_VALIDATED
 from sim.report.figures import calibration_fit
 from sim.studies.sensitivity import morris_chart, run_sensitivity, tornado
+from sim.validation.equivalence import ALPHA as EQUIVALENCE_ALPHA
+from sim.validation.equivalence import MARGIN_ABSOLUTE, MARGIN_RELATIVE, margin, tost
+from sim.validation.pathways import pathway_figure
 from sim.validation.queueing import erlang_b, mmc_mean_wait
 
 Z_LIMIT = 4.0
 #: Reported periods (batches) per queueing model: the system forgets its state within days,
 #: so the batch means are nearly independent; P(|t(19)| > 4) is about 7e-4 per check.
 BATCHES = 20
-FAMILY_ALPHA = 0.001
 SECTIONS = (
     "1. Verification against queueing theory",
     "2. Cross-validation: numba kernel vs SimPy reference",
@@ -139,30 +141,34 @@ def queueing_checks(quick: bool) -> list[dict]:
 
 
 def cross_validation(root: Path, quick: bool) -> dict:
-    """Paired replications of both engines (same streams); t-test on the paired differences."""
+    """Paired replications of both engines (same streams) over a long window; each
+    replication's value is the mean of its reporting periods (batch means); equivalence
+    by TOST within a stated margin (`sim.validation.equivalence`)."""
     from sim.run.runner import compile_kernel, load_scenario, simulate
 
     compile_kernel()
-    reps = 6 if quick else 30
-    spec = load_scenario(root / "configs" / "teaching.yaml", ["simulation.end=2026-07-01"])
-    totals, wall = {}, {}
+    reps = 6 if quick else 20
+    end = "2026-07-01" if quick else "2027-01-01"
+    spec = load_scenario(root / "configs" / "teaching.yaml", [f"simulation.end={end}"])
+    batches, wall = {}, {}
     for engine in ("numba", "simpy"):
         rows, start = [], time.perf_counter()
         for r in range(reps):
             eng, inputs = simulate(spec, r, seed=101, engine=engine)
             reported = [k for k, p in enumerate(inputs.periods) if p.reported]
-            rows.append(eng.counts[reported].sum(axis=(0, 1, 2)))
+            # per reported period (a batch), summed over areas and groups; then batch mean
+            rows.append(eng.counts[reported].sum(axis=(1, 2)).mean(axis=0))
+            n_batches = len(reported)
         wall[engine] = time.perf_counter() - start
-        totals[engine] = np.array(rows)
-    alpha = FAMILY_ALPHA / len(CROSS_VALIDATED)
+        batches[engine] = np.array(rows)
     out = []
     for kpi in CROSS_VALIDATED:
-        a, b = totals["numba"][:, C[kpi]], totals["simpy"][:, C[kpi]]
+        a, b = batches["numba"][:, C[kpi]], batches["simpy"][:, C[kpi]]
         d = a - b
+        test = tost(d, margin(float(b.mean())))
         if np.all(d == d[0]):
-            p, half = (1.0 if d[0] == 0 else 0.0), 0.0
+            half = 0.0
         else:
-            p = float(stats.ttest_1samp(d, 0.0).pvalue)
             half = float(stats.t.ppf(0.975, reps - 1) * d.std(ddof=1) / np.sqrt(reps))
         out.append(
             {
@@ -172,14 +178,21 @@ def cross_validation(root: Path, quick: bool) -> dict:
                 "diff_mean": float(d.mean()),
                 "diff_low": float(d.mean() - half),
                 "diff_high": float(d.mean() + half),
-                "p_value": p,
-                "passed": p > alpha,
+                "margin": test["margin"],
+                "ci90_low": test["ci90_low"],
+                "ci90_high": test["ci90_high"],
+                "p_value": test["p_value"],
+                "passed": bool(test["equivalent"]),
             }
         )
     return {
         "replications": reps,
+        "batches": n_batches,
+        "end": end,
         "seed": 101,
-        "alpha_per_kpi": alpha,
+        "alpha": EQUIVALENCE_ALPHA,
+        "margin_relative": MARGIN_RELATIVE,
+        "margin_absolute": MARGIN_ABSOLUTE,
         "kpis": out,
         "wall_seconds": wall,
         "speed_ratio": wall["simpy"] / wall["numba"],
@@ -278,91 +291,6 @@ def face_validity(root: Path) -> dict:
     }
 
 
-def _flow_figure(f: dict):
-    """Boxes and arrows: where acute episodes go, and where hospital patients go next."""
-    n = lambda k: f"{f[k]:,.0f}"  # noqa: E731
-    fig, ax = plt.subplots(figsize=(12, 6.5))
-    ax.set_axis_off()
-    ax.set(
-        xlim=(0, 1),
-        ylim=(0, 1),
-        title="Pathways in one teaching run (seed 7, reporting window, counts)",
-    )
-    box = lambda x, y, text, color="#dbe9f6": ax.text(  # noqa: E731
-        x,
-        y,
-        text,
-        ha="center",
-        va="center",
-        fontsize=9,
-        bbox={"boxstyle": "round,pad=0.4", "fc": color, "ec": "0.4"},
-    )
-
-    def arrow(a, b, label, color="0.3"):
-        ax.annotate("", xy=b, xytext=a, arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2})
-        ax.text(
-            (a[0] + b[0]) / 2,
-            (a[1] + b[1]) / 2 + 0.015,
-            label,
-            fontsize=8,
-            ha="center",
-            color=color,
-        )
-
-    box(0.07, 0.55, f"Acute episodes\n{n('episodes')}", "#f6e3c5")
-    stepup = f["sop_admissions"] - f["sop_stepdowns"]
-    home_discharge = f["discharges"] - f["sop_stepdowns"] - f["home_followups"]
-    routes = [
-        (0.92, "Responsibility window\n(resolved at home)", n("window_resolved")),
-        (0.77, "GP resolved", n("gp_resolved")),
-        (0.62, "Home treatment", n("home_treatment_episodes")),
-        (0.47, "Step-up\nintermediate care", f"{stepup:,.0f}"),
-    ]
-    for y, label, count in routes:
-        box(0.38, y, f"{label}\n{count}")
-        arrow((0.14, 0.55), (0.29, y), count)
-    box(
-        0.38,
-        0.2,
-        f"Hospital\nadmissions {n('admissions')}\nbed-days {n('hospital_bed_days')}",
-        "#f4cccc",
-    )
-    arrow((0.14, 0.55), (0.31, 0.23), n("admissions"))
-    ax.annotate(
-        "",
-        xy=(0.42, 0.265),
-        xytext=(0.42, 0.435),
-        arrowprops={"arrowstyle": "->", "color": "C3", "ls": "--"},
-    )
-    ax.text(
-        0.44,
-        0.35,
-        "to hospital (in admissions): step-up blocked "
-        f"{n('stepup_blocked')},\nintermediate-care escalations "
-        f"{n('sop_escalations')},\nhome-treatment escalations {n('ht_escalations')}",
-        fontsize=8,
-        color="C3",
-    )
-    box(0.63, 0.2, f"Discharges\n{n('discharges')}")
-    arrow((0.45, 0.2), (0.57, 0.2), n("discharges"))
-    for y, label, count in (
-        (0.45, "Step-down\nintermediate care", n("sop_stepdowns")),
-        (0.28, "Home with home-\ntreatment follow-up", n("home_followups")),
-        (0.1, "Home", f"{home_discharge:,.0f}"),
-    ):
-        box(0.9, y, f"{label}\n{count}")
-        arrow((0.68, 0.2), (0.81, y), count)
-    box(
-        0.38,
-        0.03,
-        f"Deaths in hospital {n('deaths_in_hospital')} · delayed discharges "
-        f"{n('delayed_discharges')}",
-        "#eeeeee",
-    )
-    box(0.8, 0.7, f"Readmissions within 30 days\n{n('readmissions_30d')}", "#fce5cd")
-    return fig
-
-
 # ---------------------------------------------------------------- HTML
 
 
@@ -402,8 +330,10 @@ def _table(rows: list[dict], columns: list[str] | None = None) -> str:
 QUICK_NOTE = " — <b>quick mode</b> (shrunken experiments, for testing only)"
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:13px}
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+table{border-collapse:collapse;margin:1em 0;font-size:13px;display:block;max-width:100%;
+overflow-x:auto}
+td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;overflow-wrap:anywhere}
+td:first-child{min-width:10em}
 th{background:#f0f0f0}
 td:first-child,th:first-child{text-align:left}
 .ok{color:#1a7f37;font-weight:600}
@@ -416,12 +346,14 @@ Section 1 verifies the numba
 kernel on models reduced to a single unit, where queueing theory gives exact answers: each
 check passes when theory lies within {Z_LIMIT:g} standard errors (batch means over reported
 periods) of the simulated mean. Section 2 compares the numba kernel with the independent SimPy
-reference model on paired replications of the teaching geography: a KPI passes when a t-test on
-the paired differences does not reject equality at a Bonferroni family-wise alpha of
-{FAMILY_ALPHA:g}. Section 3 shows how well the calibrated model reproduces its empirical
-targets. Section 4 shows patient pathways for a plausibility check by eye. Section 5 shows how
-much the headline reform effect (change in 30-day readmissions) depends on the parameters that
-rest on assumptions; it is information, not a pass/fail test.</p>"""
+reference model on paired replications of the teaching geography: a KPI passes when an
+equivalence test (two one-sided t-tests, TOST, alpha {EQUIVALENCE_ALPHA:g}) shows the mean
+paired difference per reporting period lies within ±{MARGIN_RELATIVE:.0%} of the SimPy mean (at
+least ±{MARGIN_ABSOLUTE:g}): the 90% CI of the difference must lie inside the margin, so too few
+or too noisy replications fail rather than pass. Section 3 shows how well the calibrated model
+reproduces its empirical targets. Section 4 shows patient pathways for a plausibility check by
+eye. Section 5 shows how much the headline reform effect (change in 30-day readmissions) depends
+on the parameters that rest on assumptions; it is information, not a pass/fail test.</p>"""
 
 
 def _summary(data: dict) -> list[dict]:
@@ -480,14 +412,31 @@ def _html(data: dict, figs: dict[str, str | None], quick: bool) -> str:
     parts += [
         f"<h2>{SECTIONS[1]}</h2>",
         (
-            f"<p>{xv['replications']} paired replications of the teaching geography (first half "
-            "of 2026, seed "
-            f"{xv['seed']}); per-KPI alpha {xv['alpha_per_kpi']:.2g}. SimPy took "
+            f"<p>{xv['replications']} paired replications of the teaching geography (2026-01-01 "
+            f"to {xv['end']}, {xv['batches']} quarterly batches each, seed {xv['seed']}); values "
+            "are means per quarter. Equivalence (TOST, alpha "
+            f"{xv['alpha']:g}): the 90% CI of the mean paired difference (numba − SimPy) lies "
+            f"inside ±margin, margin = {xv['margin_relative']:.0%} of the SimPy mean, at least "
+            f"{xv['margin_absolute']:g}. Every KPI must pass (an intersection-union test: no "
+            "multiplicity correction). SimPy took "
             f"{xv['speed_ratio']:.0f}× the wall "
             f"time of numba for the same runs ({xv['wall_seconds']['simpy']:.1f} s vs "
             f"{xv['wall_seconds']['numba']:.2f} s; information only).</p>"
         ),
-        _table(xv["kpis"]),
+        _table(
+            xv["kpis"],
+            [
+                "kpi",
+                "numba_mean",
+                "simpy_mean",
+                "diff_mean",
+                "ci90_low",
+                "ci90_high",
+                "margin",
+                "p_value",
+                "passed",
+            ],
+        ),
     ]
     cal = data["calibration"]
     parts.append(f"<h2>{SECTIONS[2]}</h2>")
@@ -594,7 +543,13 @@ def write_validation_report(
     data["summary"] = _summary(data)
     figs = {
         "calibration": cal_fig,
-        "flow": _figure(_flow_figure(data["face_validity"]["flow"])),
+        "flow": _figure(
+            pathway_figure(
+                plt,
+                data["face_validity"]["flow"],
+                "Pathways in one teaching run (seed 7, reporting window, counts)",
+            )
+        ),
         "tornado": _figure(tornado(plt, data["sensitivity"])),
         "morris": _figure(morris_chart(plt, data["sensitivity"])),
     }
