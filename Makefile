@@ -22,7 +22,9 @@ test: $(STAMP)
 
 # The small published run that `sektorsim replay` must reproduce (tests/test_published.py).
 # Refreshing it is a deliberate step: note it in CHANGELOG.md when numbers change.
+# It refuses a dirty tree: the manifest's code revision must name the code that ran.
 publish: $(STAMP)
+	@test -z "$$(git status --porcelain)" || { echo "make publish: the working tree has uncommitted changes; commit them first (the manifest records the code revision)"; git status --short; exit 2; }
 	$(BIN)/sektorsim run configs/teaching.yaml configs/teaching-reform.yaml --replications 3 \
 		--set simulation.end=2027-01-01 --out results/published/teaching --force --quiet --no-report
 

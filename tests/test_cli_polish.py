@@ -95,3 +95,57 @@ def test_params_json_is_machine_readable():
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
     assert {"parameter", "value", "range", "evidence", "documented"} <= set(rows[0])
+
+
+def test_version():
+    from sim import __version__
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"sektorsim {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("command", "choices"),
+    [("run", "numba|simpy"), ("batch", "local|dask"), ("calibrate", "local|dask")],
+)
+def test_engine_and_backend_show_their_choices(command, choices):
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert choices in result.output
+    bad = CliRunner().invoke(
+        app, [command, "x.yaml", f"--{'engine' if command == 'run' else 'backend'}", "nope"]
+    )
+    assert bad.exit_code == 2
+
+
+def test_piped_tables_are_not_wrapped(tmp_path):
+    """Output into a pipe: one line per KPI row, CIs never split across lines."""
+    import os
+
+    out = tmp_path / "piped"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            "configs/teaching.yaml",
+            "configs/teaching-reform.yaml",
+            "--replications",
+            "2",
+            "--set",
+            "simulation.end=2026-04-01",
+            "--out",
+            str(out),
+            "--no-report",
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines() if "Cost, municipalities" in line]
+    assert len(rows) == 1 and rows[0].count("[") == 3 and rows[0].count("]") == 3

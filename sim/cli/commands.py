@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.console import (
+    Backend,
+    Engine,
     FigureFormat,
     comparison_records,
     err,
@@ -34,6 +36,26 @@ app = typer.Typer(
     help="Simulate elderly and chronic patients across Danish hospitals, intermediate care, "
     "home treatment and general practice, under today's split responsibility or the 2024 reform.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from sim import __version__
+
+        out.print(f"sektorsim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Simulate elderly and chronic patients across Danish hospitals, intermediate care,
+    home treatment and general practice, under today's split responsibility or the 2024
+    reform."""
 
 
 def fail_on_bad_input(fn: Callable) -> Callable:
@@ -117,8 +139,8 @@ def run(
         int | None, typer.Option(min=0, help="Master seed (default: the first config's).")
     ] = None,
     engine: Annotated[
-        str, typer.Option(help="numba (fast core) or simpy (reference model).")
-    ] = "numba",
+        Engine, typer.Option(help="numba (fast core) or simpy (reference model).")
+    ] = Engine.numba,
     workers: Annotated[int, typer.Option(min=1, help="Processes to use.")] = 2,
     set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
@@ -241,7 +263,9 @@ def batch(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Batch directory (default: results/<name>).")
     ] = None,
-    backend: Annotated[str, typer.Option(help="local (processes here) or dask.")] = "local",
+    backend: Annotated[
+        Backend, typer.Option(help="local (processes here) or dask.")
+    ] = Backend.local,
     workers: Annotated[
         int, typer.Option(min=1, help="Processes (local) or Dask workers (LocalCluster).")
     ] = 2,
@@ -320,7 +344,9 @@ def calibrate(
         Path | None,
         typer.Option("--write", help="Also write the calibrated parameter file here."),
     ] = None,
-    backend: Annotated[str, typer.Option(help="local (processes here) or dask.")] = "local",
+    backend: Annotated[
+        Backend, typer.Option(help="local (processes here) or dask.")
+    ] = Backend.local,
     workers: Annotated[int, typer.Option(min=1, help="Processes (local) or Dask workers.")] = 2,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler.")

@@ -4,6 +4,7 @@ and the report files every run directory ends with."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -27,8 +28,35 @@ class FigureFormat(StrEnum):
     pdf = "pdf"
 
 
-out = Console()
-err = Console(stderr=True)
+class Engine(StrEnum):
+    """numba: the compiled kernel; simpy: the readable reference model."""
+
+    numba = "numba"
+    simpy = "simpy"
+
+
+class Backend(StrEnum):
+    """local: processes on this machine; dask: a Dask cluster."""
+
+    local = "local"
+    dask = "dask"
+
+
+#: Wide enough that a table piped into a file or another program is never wrapped.
+PIPE_WIDTH = 400
+
+
+def console(stderr: bool = False) -> Console:
+    """A terminal gets its own width; a pipe or file gets PIPE_WIDTH columns (no wrapping
+    inside a CI), unless COLUMNS says otherwise."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty() or "COLUMNS" in os.environ:
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=PIPE_WIDTH)
+
+
+out = console()
+err = console(stderr=True)
 
 
 PSA_OUTCOMES = (
