@@ -337,7 +337,8 @@ AGENT_FIELDS: tuple[Measure, ...] = tuple(
             "period",
             "Period",
             "label",
-            "Planning period: warmup first, the reported periods in time order, followup last.",
+            "Planning period: warm-up periods first, the reported periods in time order, "
+            "followup last.",
         ),
         ("agent_type", "Agent type", "name", "Kind of organisation (region, municipality, ...)."),
         ("agent", "Agent", "name", "The organisation's name."),

@@ -53,16 +53,22 @@ def test_parquet_metadata_round_trips(tmp_path):
 def test_agents_periods_in_time_order_and_no_decision_is_null():
     agents = pl.DataFrame(
         {
-            "scenario": ["s"] * 4,
-            "draw": [0] * 4,
-            "replication": [0] * 4,
-            "period": ["followup", "2026Q1", "warmup", "2026Q2"],
-            "agent_type": ["region"] * 4,
-            "agent": ["R"] * 4,
-            "decision": ["", "keep", "", "cut"],
+            "scenario": ["s"] * 5,
+            "draw": [0] * 5,
+            "replication": [0] * 5,
+            "period": ["followup", "2026Q1", "warmup-2025Q4", "2026Q2", "warmup-2025Q3"],
+            "agent_type": ["region"] * 5,
+            "agent": ["R"] * 5,
+            "decision": ["", "keep", "", "cut", "invest"],
         }
     )
     tidy = tidy_agents(agents)
-    assert tidy["period"].to_list() == ["warmup", "2026Q1", "2026Q2", "followup"]
-    assert tidy["decision"].to_list() == [None, "keep", "cut", None]
+    assert tidy["period"].to_list() == [
+        "warmup-2025Q3",
+        "warmup-2025Q4",
+        "2026Q1",
+        "2026Q2",
+        "followup",
+    ]
+    assert tidy["decision"].to_list() == ["invest", None, "keep", "cut", None]
     assert [m.name for m, _ in fields(AGENTS)][-1] == "decision"

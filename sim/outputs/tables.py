@@ -121,7 +121,7 @@ def run_metadata(info: dict, code: dict) -> dict:
 def tidy_agents(agents: pl.DataFrame) -> pl.DataFrame:
     """Periods in time order (warmup first, followup last) and `decision` null when none."""
     order = (
-        pl.when(pl.col("period") == "warmup")
+        pl.when(pl.col("period").str.starts_with("warmup"))
         .then(0)
         .when(pl.col("period") == "followup")
         .then(2)
@@ -206,7 +206,7 @@ def data_dictionary() -> str:
         "## agents.parquet",
         "",
         "The Mesa organisations, one row per agent × planning period, periods in time order",
-        "(`warmup` first, `followup` last).",
+        "(warm-up periods first, `followup` last).",
         "",
         *_md_rows(AGENTS),
         "",
