@@ -2,7 +2,7 @@
 
 One statistics path: every interval drawn is the Student-t 95% CI over replications from
 `sim.outputs.summary` (`mean_ci`, `ci_table`, `comparison`), the same numbers as the
-report's table; each figure writes the numbers it draws beside it (`figures/NAME.csv`).
+report's table; each figure writes the numbers it draws beside it as CSV.
 Scenario is colour in every figure; areas are facets; legends sit outside the data; the
 reform's start is a dashed line. Rebuilding gives the same bytes (no dates, a fixed SVG
 hash salt). Functions return a `Drawn` (path, caption, alt text) or None when the run has

@@ -284,7 +284,7 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS) -> Path:
             f"repository (code {(manifest.get('code') or {}).get('commit') or 'unknown'})."
         ),
         "- Data: `kpis.parquet` (see docs/outputs.md), `agents.parquet`, `manifest.json`;"
-        " each figure's numbers in `figures/NAME.csv`.",
+        " each figure's numbers in a CSV file beside it in the figures folder.",
     ]
     links_html = "".join(
         f"<li>{item}</li>"
