@@ -63,8 +63,24 @@ ANSWER_KPIS: tuple[str, ...] = (
 VALIDATION_REPORT = Path("results/validation/report.html")
 
 
+#: Names in running text where the label is a table heading ("Cost, regions (DKK m)").
+TEXT_NAMES = {
+    "cost_region_dkk": "net cost of the regions",
+    "cost_municipality_dkk": "net cost of the municipalities",
+    "cost_citizen_dkk": "user payments by citizens",
+    "cost_state_dkk": "state grants",
+    "cost_total_dkk": "total resource cost",
+}
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _name(kpi: str) -> str:
     """A KPI's label for running text: no unit suffix, lower case unless an acronym."""
+    if kpi in TEXT_NAMES:
+        return TEXT_NAMES[kpi]
     text = label(kpi).replace(" (DKK m)", "").replace(" (days)", "")
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
@@ -128,7 +144,7 @@ def answer_sentences(comp: pl.DataFrame, scenarios: list[str]) -> list[str]:
             sentences.append(text)
         if resolved:
             lead = (
-                f"Compared with {base}, {other} changes the {', '.join(resolved)} by more than the "
+                f"Compared with {base}, {other} changes {_and(resolved)} by more than the "
                 "replications' noise (the 95% CI of the paired difference excludes zero)."
             )
         else:
