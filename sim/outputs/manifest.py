@@ -83,8 +83,12 @@ def portable_scenarios(records: list[dict]) -> list[dict]:
         r = dict(r)
         if "files" in r:
             r["files"] = [_relative(f) for f in r["files"]]
-        if isinstance(r.get("geography"), dict) and "file" in r["geography"]:
-            r["geography"] = {**r["geography"], "file": _relative(r["geography"]["file"])}
+        if isinstance(r.get("geography"), dict):
+            geo = dict(r["geography"])
+            for key in ("file", "coordinates"):
+                if isinstance(geo.get(key), str):
+                    geo[key] = _relative(geo[key])
+            r["geography"] = geo
         out.append(r)
     return out
 
