@@ -206,13 +206,34 @@ structref.define_proxy(KParams, ParamsType, PARAM_FIELDS)
 structref.define_proxy(KSettings, SettingsType, SETTING_FIELDS)
 
 
+# The constructors are compiled once and kept in numba's on-disk cache with the rest of
+# the kernel: `StructRefProxy.__new__` compiles an uncached constructor afresh in every
+# process, which cost seconds per process (benchmarks/README.md, time to result).
+@njit(cache=True)
+def _new_state(*values):
+    return State(*values)
+
+
+@njit(cache=True)
+def _new_params(*values):
+    return KParams(*values)
+
+
+@njit(cache=True)
+def _new_settings(*values):
+    return KSettings(*values)
+
+
+_CONSTRUCTORS = {State: _new_state, KParams: _new_params, KSettings: _new_settings}
+
+
 def make(proxy: type, names: tuple[str, ...], values: dict) -> object:
     """Build a structure from keyword values (every field required, none extra)."""
     missing = set(names) - set(values)
     extra = set(values) - set(names)
     if missing or extra:
         raise TypeError(f"{proxy.__name__}: missing {sorted(missing)}, unexpected {sorted(extra)}")
-    return proxy(*[values[n] for n in names])
+    return _CONSTRUCTORS[proxy](*[values[n] for n in names])
 
 
 # ------------------------------------------------------------------------------ heap
