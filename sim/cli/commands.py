@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -291,6 +290,8 @@ def batch(
     - `sektorsim batch experiments/sensitivity.yaml --backend dask --scheduler tcp://head:8786`
     - `sektorsim batch experiments/sensitivity.yaml --resume`
     """
+    import polars as pl
+
     from sim.outputs.analysis import incremental
     from sim.run.batch import BACKENDS, run_batch
     from sim.run.experiment import load_experiment

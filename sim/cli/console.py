@@ -8,18 +8,16 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from sim.outputs.summary import (
-    CLIPPED_NOTE,
-    HEADLINE,
-    comparison,
-    comparison_cells,
-    whole_window,
-)
+if TYPE_CHECKING:
+    import polars as pl
+
+# polars, scipy and the report are imported by the functions that use them: `sektorsim
+# --help` and commands that never simulate should not pay for them (issue 13).
 
 
 class FigureFormat(StrEnum):
@@ -104,6 +102,7 @@ PSA_PLANE = (
 
 def summary_table(comp: pl.DataFrame, title: str) -> Table:
     """The headline comparison: each scenario's mean and CI, and paired differences."""
+    from sim.outputs.summary import CLIPPED_NOTE, comparison_cells
 
     header, rows = comparison_cells(comp)
     table = Table(title=title, title_justify="left", show_lines=False, caption=CLIPPED_NOTE)
@@ -141,6 +140,7 @@ def finish(run_dir: Path, no_report: bool, quiet: bool) -> None:
 
 def comparison_records(kpis: pl.DataFrame) -> list[dict]:
     """The headline comparison (national, reporting window) as JSON-ready rows."""
+    from sim.outputs.summary import HEADLINE, comparison, whole_window
 
     names = list(dict.fromkeys(kpis["scenario"].to_list()))
     return comparison(whole_window(kpis), names, [k for k, _, _ in HEADLINE]).to_dicts()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import mesa
 import numpy as np
 import polars as pl
 
@@ -26,6 +25,7 @@ from sim.errors import Problem, RuleError
 from sim.flow.counters import C
 from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit
 from sim.measures import COUNTERS
+from sim.org.mesa_import import mesa
 from sim.org.rules import Decision, Observation, Rule
 from sim.regime.costs import PAYERS, cost_to, money_flows, net_cost_columns
 from sim.regime.levers import bed_operator, build_period_settings, lever_on

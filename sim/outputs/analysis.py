@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
-from sim.outputs.summary import HEADLINE, mean_ci, whole_window
+from sim.outputs.summary import HEADLINE, mean_ci, t_quantile, whole_window
 
 KPIS = [k for k, _, _ in HEADLINE]
 
@@ -21,7 +20,7 @@ def replications_needed(values: np.ndarray, half_width: float, level: float = 0.
     s = values.std(ddof=1)
     n = 2
     while n < 100_000:
-        if stats.t.ppf(0.5 + level / 2, n - 1) * s / math.sqrt(n) <= half_width:
+        if t_quantile(0.5 + level / 2, n - 1) * s / math.sqrt(n) <= half_width:
             return n
         n += 1
     return None
