@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 from pathlib import Path
 
 import polars as pl
@@ -33,7 +33,18 @@ from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.tables import AGENTS, KPIS, run_metadata, tidy_agents, write_table
 from sim.run.experiment import ExperimentPlan
 from sim.run.preflight import output_bytes
-from sim.run.runner import Task, _run_task, compile_kernel, process_pool, sort_kpis, stop_workers
+from sim.run.runner import (
+    InProcess,
+    Task,
+    _run_task,
+    compile_kernel,
+    completed,
+    estimate_seconds,
+    freeze_long_lived,
+    shared_pool,
+    sort_kpis,
+    stop_pool,
+)
 
 PLAN_FILE = "experiment.json"
 BACKENDS = ("local", "dask")
@@ -54,15 +65,18 @@ def _digest(record: dict) -> str:
 
 @contextlib.contextmanager
 def executor(backend: str, workers: int, scheduler: str | None) -> Iterator[Executor]:
-    """Local spawned processes, or Dask (a LocalCluster, or an existing scheduler)."""
+    """This process (one worker), its shared worker processes (kept for later work, see
+    `shared_pool`), or Dask (a LocalCluster, or an existing scheduler)."""
     if backend == "local":
-        pool = process_pool(workers)
+        if workers <= 1:
+            yield InProcess()
+            return
+        pool = shared_pool(workers)
         try:
             yield pool
         except BaseException:
-            stop_workers(pool)  # not `with`: its shutdown would finish every queued task first
+            stop_pool()  # not `shutdown()`: that would finish every queued task first
             raise
-        pool.shutdown()
         return
     from dask.distributed import Client, LocalCluster
 
@@ -161,13 +175,17 @@ def run_batch(
         for s in range(len(exp.scenarios))
         for d in range(len(plan.draws))
     ]
-    with executor(
-        backend, workers, scheduler
-    ) as pool:  # an unreachable scheduler fails before anything is written
+    # local work goes to `completed`, which keeps small batches in this process; an
+    # unreachable scheduler fails before anything is written
+    remote = (
+        contextlib.nullcontext() if backend == "local" else executor(backend, workers, scheduler)
+    )
+    with remote as pool:
         prepare_directory(out, plan, resume, output_bytes(plan.specs, len(tasks)))
         parts = out / "parts"
         todo = [t for t in tasks if not (parts / part_name("kpis", t)).is_file()]
         compile_kernel()
+        freeze_long_lived()
         with progress(console, quiet) as bar:
             resumed = len(tasks) - len(todo)
             job = bar.add_task(
@@ -176,15 +194,12 @@ def run_batch(
                 completed=resumed,
                 resumed=resumed,
             )
-            futures = {
-                pool.submit(
-                    _run_task, (plan.spec(t.scenario_index, t.draw), t, exp.seed, "numba")
-                ): t
-                for t in todo
-            }
-            for future in as_completed(futures):
-                task = futures[future]
-                kpis, agents = future.result()
+            args = [(plan.spec(t.scenario_index, t.draw), t, exp.seed, "numba") for t in todo]
+            estimate = sum(estimate_seconds(a[0]) for a in args)
+            for i, (kpis, agents) in completed(
+                _run_task, args, workers, pool, estimated_seconds=estimate
+            ):
+                task = todo[i]
                 if "agents" in exp.outputs:
                     write_parquet(agents, parts / part_name("agents", task))
                 write_parquet(

@@ -13,8 +13,9 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +37,7 @@ from sim.rng import streams
 
 ENGINES = ("numba", "simpy")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -273,41 +275,30 @@ def freeze_long_lived() -> None:
         _frozen = True
 
 
-def run_tasks(
-    specs: Sequence[ScenarioSpec],
-    tasks: Iterable[Task],
-    seed: int,
-    engine: str = "numba",
-    workers: int = 1,
-    on_done: Callable[[Task, tuple], None] | None = None,
-    executor: Executor | None = None,
-) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Run every task (serially with workers=1); (kpis, agents) come back in task order."""
-    tasks = list(tasks)
-    if engine == "numba":
-        compile_kernel()
-    freeze_long_lived()
-    args = [(specs[t.scenario_index], t, seed, engine) for t in tasks]
-    results: list[tuple[pl.DataFrame, pl.DataFrame]] = []
-    if workers <= 1 and executor is None:
-        for task, a in zip(tasks, args):
-            results.append(_run_task(a))
-            if on_done:
-                on_done(task, results[-1])
-        return results
-    pool = executor or process_pool(workers)
-    try:
-        for task, table in zip(tasks, pool.map(_run_task, args)):
-            results.append(table)
-            if on_done:
-                on_done(task, table)
-    except BaseException:
-        if executor is None:
-            stop_workers(pool)
-        raise
-    if executor is None:
-        pool.shutdown()
-    return results
+#: Seconds a new worker process takes before its first task: a spawned interpreter imports
+#: numpy, numba, polars, Mesa and the model and loads the kernel from numba's cache (about
+#: 2-3 s on the 2-core teaching machine, benchmarks/README.md). Work shorter than this stays
+#: in the calling process.
+WORKER_START_SECONDS = 3.0
+
+#: A task's time, estimated before running it: a fixed part (inputs, Mesa, tables) and the
+#: kernel's pace (~700,000 patient-years a second nationally, benchmarks/README.md).
+TASK_FIXED_SECONDS = 0.1
+SECONDS_PER_PATIENT_YEAR = 1.5e-6
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def estimate_seconds(spec: ScenarioSpec) -> float:
+    """About how long one replication of `spec` takes (for choosing processes, not a promise)."""
+    sc, geo = spec.scenario, spec.geography
+    pop = sc.population
+    patients = pop.scale * float(
+        geo.pop_by_band.sum() + pop.under65_chronic_per_1000.value / 1000.0 * geo.population.sum()
+    )
+    sim = sc.simulation
+    days = (sim.end - sim.start).days + sim.warmup_days + sim.readmission_followup_days
+    return TASK_FIXED_SECONDS + SECONDS_PER_PATIENT_YEAR * patients * days / 365.25
 
 
 def die_with_parent(parent: int) -> None:
@@ -321,26 +312,144 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes that die with this one.
+def _start_worker(parent: int) -> None:
+    """A worker dies with its parent and loads the kernel (from the cache the parent
+    wrote) before its first task."""
+    die_with_parent(parent)
+    compile_kernel()
+    freeze_long_lived()
 
-    spawn, not fork: a forked child of a process whose polars/numba thread pools are
-    running can deadlock. Children load the kernel from the cache the parent wrote.
+
+def shared_pool(workers: int) -> ProcessPoolExecutor:
+    """This process's worker processes, started on first use and kept for later calls
+    (replications, scenarios, batch tasks, calibration rounds): a worker pays its start-up
+    once. Asking for another number of workers replaces the pool."""
+    global _pool
+    if _pool is not None and (_pool._max_workers != workers or _pool._broken):
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+    if _pool is None:
+        # spawn, not fork: a forked child of a process whose polars/numba thread pools are
+        # running can deadlock. Children load the kernel from the cache the parent wrote.
+        _pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
+    return _pool
+
+
+def shutdown_pool() -> None:
+    """Stop the shared workers (they also stop when this process exits)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown()
+        _pool = None
+
+
+def stop_pool() -> None:
+    """End the shared workers now, dropping queued tasks and the ones they are running."""
+    global _pool
+    if _pool is not None:
+        processes = list((_pool._processes or {}).values())
+        _pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        _pool = None
+
+
+def pool_running(workers: int) -> bool:
+    return _pool is not None and _pool._max_workers == workers and not _pool._broken
+
+
+class InProcess(Executor):
+    """An executor that runs each task at once, here (`--workers 1`; no processes)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as e:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(e)
+        return future
+
+
+def worth_processes(serial_seconds: float, workers: int, start_seconds: float) -> bool:
+    """Do `workers` new processes finish `serial_seconds` of work sooner than this one?"""
+    return workers > 1 and start_seconds + serial_seconds / workers < serial_seconds
+
+
+def completed(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    workers: int = 1,
+    executor: Executor | None = None,
+    start_seconds: float = WORKER_START_SECONDS,
+    estimated_seconds: float = 0.0,
+) -> Iterator[tuple[int, R]]:
+    """(index, fn(item)) for every item, each as it finishes.
+
+    With an executor, every item runs on it. Otherwise worker processes are used at once
+    if they are running already, or if `estimated_seconds` (all items, one after another)
+    says they are worth starting (`worth_processes`: the work against a worker's
+    start-up). If not, the first item runs here and its time decides the same question for
+    the rest. Results do not depend on where a task runs (its random streams come from the
+    task).
     """
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=die_with_parent,
-        initargs=(os.getpid(),),
+    todo = list(range(len(items)))
+    at_once = workers > 1 and (
+        pool_running(workers)
+        or worth_processes(estimated_seconds, min(workers, len(todo)), start_seconds)
     )
+    if executor is None and not at_once and todo:
+        began = time.perf_counter()
+        yield 0, fn(items[0])
+        took, todo = time.perf_counter() - began, todo[1:]
+        workers = min(workers, len(todo))
+        if not worth_processes(took * len(todo), workers, start_seconds):
+            for i in todo:
+                yield i, fn(items[i])
+            return
+    if not todo:
+        return
+    pool = executor or shared_pool(workers)
+    futures = {pool.submit(fn, items[i]): i for i in todo}
+    try:
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    except BaseException:  # an error, Ctrl-C, or the caller stopped early
+        for future in futures:
+            future.cancel()
+        if executor is None:
+            stop_pool()  # not `shutdown()`, which would finish every task handed out first
+        raise
 
 
-def stop_workers(pool: Executor) -> None:
-    """On an error or interrupt: drop queued tasks and end the workers now, instead of
-    waiting (as `shutdown` would) for every replication already handed out."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for child in multiprocessing.active_children():
-        child.terminate()
+def run_tasks(
+    specs: Sequence[ScenarioSpec],
+    tasks: Iterable[Task],
+    seed: int,
+    engine: str = "numba",
+    workers: int = 1,
+    on_done: Callable[[Task, tuple], None] | None = None,
+    executor: Executor | None = None,
+    start_seconds: float = WORKER_START_SECONDS,
+) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Run every task, here or on up to `workers` processes (`completed` decides);
+    (kpis, agents) come back in task order."""
+    tasks = list(tasks)
+    if engine == "numba":
+        compile_kernel()
+    freeze_long_lived()
+    args = [(specs[t.scenario_index], t, seed, engine) for t in tasks]
+    results: list = [None] * len(tasks)
+    estimate = sum(estimate_seconds(specs[t.scenario_index]) for t in tasks)
+    for i, table in completed(_run_task, args, workers, executor, start_seconds, estimate):
+        results[i] = table
+        if on_done:
+            on_done(tasks[i], table)
+    return results
 
 
 def default_workers() -> int:
