@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,6 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-import seaborn as sns
 from matplotlib.transforms import offset_copy
 
 from sim.files import read_parquet
@@ -36,6 +36,40 @@ from sim.outputs.summary import (
     comparison,
     whole_window,
 )
+
+
+def _import_seaborn():
+    """seaborn, without importing scipy.stats and ipywidgets at its import (issue 13).
+
+    seaborn imports scipy.stats for its kernel density estimates and ipywidgets for
+    notebook widgets, about a second together on the teaching machine; these figures use
+    neither. Both are hidden while seaborn is imported; its KDE then gets scipy's
+    `gaussian_kde` on first use, so seaborn works as usual if anything draws one.
+    """
+    if "seaborn" in sys.modules:
+        return sys.modules["seaborn"]
+    hidden = [m for m in ("scipy.stats", "ipywidgets") if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # an ImportError for `from m import ...` while seaborn loads
+    try:
+        import seaborn
+        import seaborn._statistics as statistics
+    finally:
+        for m in hidden:
+            if sys.modules.get(m, ()) is None:
+                del sys.modules[m]
+    if statistics._no_scipy:
+
+        def gaussian_kde(*args, **kwargs):
+            from scipy.stats import gaussian_kde as kde
+
+            return kde(*args, **kwargs)
+
+        statistics.gaussian_kde, statistics._no_scipy = gaussian_kde, False
+    return seaborn
+
+
+sns = _import_seaborn()
 
 #: The formats written by default; the report embeds the PNG.
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
