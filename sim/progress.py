@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
@@ -44,6 +45,26 @@ def time_left(task) -> float | None:
     return max(0.0, (task.total - task.completed) * task.elapsed / done)
 
 
+def _clock(seconds: float) -> str:
+    return str(dt.timedelta(seconds=round(seconds)))
+
+
+class Pace:
+    """`done/total, 0:01:23 left` for a status line (where a bar does not fit), with the
+    estimate of `time_left`."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.began = total, 0, time.monotonic()
+
+    def tick(self) -> str:
+        self.done += 1
+        text = f"{self.done}/{self.total}"
+        if MIN_DONE_FOR_ESTIMATE <= self.done < self.total:
+            left = (self.total - self.done) * (time.monotonic() - self.began) / self.done
+            text += f", {_clock(left)} left"
+        return text
+
+
 class TimeLeftColumn(ProgressColumn):
     """`0:01:23 left` from the average pace; blank until it can be estimated and when done."""
 
@@ -51,7 +72,7 @@ class TimeLeftColumn(ProgressColumn):
         left = time_left(task)
         if left is None:
             return Text("")
-        return Text(f"{dt.timedelta(seconds=round(left))} left", style="progress.remaining")
+        return Text(f"{_clock(left)} left", style="progress.remaining")
 
 
 def progress(console: Console, quiet: bool) -> Progress:

@@ -20,6 +20,7 @@ from sim.errors import Problem, RunDirError
 from sim.files import read_parquet, sha256
 from sim.outputs.kpis import KEY_COLUMNS
 from sim.outputs.manifest import MANIFEST, read_manifest
+from sim.progress import task_bar
 from sim.run.runner import ENGINES, ScenarioSpec, Task, run_tasks, sort_kpis
 
 __all__ = ["read_manifest", "replay", "specs_from_manifest"]
@@ -117,7 +118,15 @@ def replay(run_dir: Path, workers: int = 1, sample: int | None = None) -> tuple[
         tasks = sorted(
             random.Random(0).sample(tasks, sample), key=lambda t: (t.replication, t.scenario_index)
         )
-    results = run_tasks(specs, tasks, manifest["seed"], manifest["engine"], workers=workers)
+    with task_bar(f"replay {run_dir.name}", len(tasks)) as advance:
+        results = run_tasks(
+            specs,
+            tasks,
+            manifest["seed"],
+            manifest["engine"],
+            workers=workers,
+            on_done=lambda task, table: advance(),
+        )
     new = sort_kpis(pl.concat([k for k, _ in results]))
     old = stored
     chosen = pl.DataFrame(

@@ -18,6 +18,7 @@ import polars as pl
 
 from sim.config.evidence import rows
 from sim.outputs.summary import whole_window
+from sim.progress import Pace
 from sim.run.runner import Task, load_scenario, run_tasks
 
 SEED = 7
@@ -88,7 +89,12 @@ def parameters(root: Path, quick: bool) -> list[Parameter]:
 
 
 def _effects(
-    root: Path, points: list[dict[str, float]], reps: list[int], d: Design, workers: int
+    root: Path,
+    points: list[dict[str, float]],
+    reps: list[int],
+    d: Design,
+    workers: int,
+    on_done: Callable[[], None] = lambda: None,
 ) -> list[np.ndarray]:
     """Paired reform effect per replication for every parameter point, all points in one batch."""
     specs, tasks = [], []
@@ -100,7 +106,11 @@ def _effects(
         ):
             specs.append(load_scenario(root / "configs" / path, [*extra, *sets]))
             tasks.extend(Task(len(specs) - 1, r) for r in range(n))
-    results = iter(run_tasks(specs, tasks, SEED, engine="numba", workers=workers))
+    results = iter(
+        run_tasks(
+            specs, tasks, SEED, engine="numba", workers=workers, on_done=lambda t, r: on_done()
+        )
+    )
     out = []
     for n in reps:
         base, reform = (
@@ -127,14 +137,15 @@ def run_sensitivity(root: Path, quick: bool, workers: int, progress: Callable[[s
     for p in params:
         points += [{p.name: p.low}, {p.name: p.high}]
     points += [{p.name: float(x) for p, x in zip(params, row)} for row in morris_x]
-    progress(
-        f"sensitivity: {len(points)} parameter points × 2 scenarios × {d.replications} "
-        "replication(s)"
-    )
+    what = f"sensitivity: {len(points)} parameter points × 2 scenarios × {d.replications} "
+    progress(what + "replication(s)")
     # the base point with more replications measures the noise of an effect estimated
     # from d.replications
     reps = [d.noise_replications] + [d.replications] * (len(points) - 1)
-    per_rep = _effects(root, points, reps, d, workers)
+    pace = Pace(2 * sum(reps))
+    per_rep = _effects(
+        root, points, reps, d, workers, lambda: progress(f"{what}replication(s), {pace.tick()}")
+    )
     noise_se = float(per_rep[0].std(ddof=1) / np.sqrt(d.replications))
     effects = np.array([float(e[: d.replications].mean()) for e in per_rep])
     base = float(effects[0])

@@ -522,24 +522,33 @@ def write_validation_report(
 ) -> Path:
     """Run every validation experiment; write report.html and validation.json; return the
     report path."""
-    say = progress or (lambda _msg: None)
+    tell = progress or (lambda _msg: None)
+    steps = iter(range(1, 7))
+    n_steps = 5 if quick else 6
+
+    def step(what: str) -> Callable[[str], None]:
+        """Announce the next step; returns how that step reports its own progress."""
+        k = next(steps)
+        tell(f"step {k} of {n_steps}, {what}")
+        return lambda msg: tell(f"step {k} of {n_steps}, {msg}")
+
     root = shipped_root()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     sns.set_theme(style="whitegrid", palette="colorblind")
     data: dict = {"generated": dt.datetime.now().isoformat(timespec="seconds"), "quick": quick}
-    say("queueing theory checks")
+    step("queueing theory checks")
     data["queueing"] = queueing_checks(quick)
-    say("cross-validation numba vs SimPy")
+    step("cross-validation numba vs SimPy")
     data["cross_validation"] = cross_validation(root, quick)
-    say("calibration fit")
+    step("calibration fit")
     data["calibration"], cal_fig = calibration(root)
     if not quick:
-        say("national default run against the targets")
+        step("national default run against the targets")
         data["national_default"] = national_default_check(root, workers)
-    say("face validity")
+    step("face validity")
     data["face_validity"] = face_validity(root)
-    data["sensitivity"] = run_sensitivity(root, quick, workers, say)
+    data["sensitivity"] = run_sensitivity(root, quick, workers, step("sensitivity"))
     data["summary"] = _summary(data)
     figs = {
         "calibration": cal_fig,
