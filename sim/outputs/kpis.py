@@ -41,43 +41,52 @@ def _area_index(inputs: FlowInputs, level: str) -> tuple[np.ndarray, tuple[str, 
 def counts_table(
     counts: np.ndarray, inputs: FlowInputs, scenario: str, replication: int, draw: int = 0
 ) -> pl.DataFrame:
-    """Sum counters over the areas of every level; reported periods only; groups and 'all'."""
+    """Sum counters over the areas of every level; reported periods only; groups and 'all'.
+
+    Rows by level, then period, then area, then group ('all' first). Built as one table
+    (not one per level and period, which cost more than simulating a teaching replication).
+    """
     reported = [k for k, p in enumerate(inputs.periods) if p.reported]
-    frames = []
+    groups = [ALL_GROUPS, *GROUPS]
+    blocks, days = [], []
+    period, period_start, period_end, area_level, area = [], [], [], [], []
     for level in AREA_LEVELS:
         index, names = _area_index(inputs, level)
         used = np.unique(index)
+        areas = np.repeat(np.array(names, dtype=object)[used], len(groups)).tolist()
+        n = len(areas)
         for k in reported:
             by_area = np.zeros((len(names), len(GROUPS), len(COUNTERS)))
             np.add.at(by_area, index, counts[k])
             by_area = by_area[used]
             with_all = np.concatenate([by_area.sum(axis=1, keepdims=True), by_area], axis=1)
-            n_area, n_group = with_all.shape[:2]
-            period = inputs.periods[k]
-            days = period.end - period.start
-            last = period.first_date + dt.timedelta(days=int(round(days)) - 1)
-            frame = {
-                "scenario": [scenario] * (n_area * n_group),
-                "draw": np.full(n_area * n_group, draw, dtype=np.int64),
-                "replication": np.full(n_area * n_group, replication, dtype=np.int64),
-                "period": [period.label] * (n_area * n_group),
-                "period_start": [period.first_date] * (n_area * n_group),
-                "period_end": [last] * (n_area * n_group),
-                "period_days": np.full(n_area * n_group, days),
-                "area_level": [level] * (n_area * n_group),
-                "area": np.repeat(np.array(names, dtype=object)[used], n_group).tolist(),
-                "group": [ALL_GROUPS, *GROUPS] * n_area,
-            }
-            flat = with_all.reshape(n_area * n_group, len(COUNTERS))
-            for name in COUNTERS:
-                column = flat[:, C[name]]
-                frame[name] = np.rint(column).astype(np.int64) if name in WHOLE else column
-            frames.append(
-                pl.DataFrame(
-                    frame, schema_overrides={"period_start": pl.Date, "period_end": pl.Date}
-                )
-            )
-    return pl.concat(frames)
+            blocks.append(with_all.reshape(-1, len(COUNTERS)))
+            p = inputs.periods[k]
+            length = p.end - p.start
+            period += [p.label] * n
+            period_start += [p.first_date] * n
+            period_end += [p.first_date + dt.timedelta(days=int(round(length)) - 1)] * n
+            days.append(np.full(n, length))
+            area_level += [level] * n
+            area += areas
+    flat = np.concatenate(blocks)
+    rows = flat.shape[0]
+    frame = {
+        "scenario": [scenario] * rows,
+        "draw": np.full(rows, draw, dtype=np.int64),
+        "replication": np.full(rows, replication, dtype=np.int64),
+        "period": period,
+        "period_start": period_start,
+        "period_end": period_end,
+        "period_days": np.concatenate(days),
+        "area_level": area_level,
+        "area": area,
+        "group": groups * (rows // len(groups)),
+    }
+    for name in COUNTERS:
+        column = flat[:, C[name]]
+        frame[name] = np.rint(column).astype(np.int64) if name in WHOLE else column
+    return pl.DataFrame(frame, schema_overrides={"period_start": pl.Date, "period_end": pl.Date})
 
 
 def ratio(name: str) -> pl.Expr:
