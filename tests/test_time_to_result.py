@@ -150,7 +150,13 @@ def test_processes_only_when_they_finish_sooner():
     assert not worth_processes(100.0, 1, start_seconds=0.0)  # one worker is this process
 
 
-def test_shared_workers_give_the_same_tables_and_are_kept(tmp_path):
+def _fail_on_two(x: int) -> int:
+    if x == 2:
+        raise ValueError("task 2 fails")
+    return x
+
+
+def test_shared_workers_give_the_same_tables_are_kept_and_stop_on_an_error():
     spec = load_scenario(TEACHING, SHORT)
     tasks = [Task(0, r) for r in range(3)]
     here = run_tasks([spec], tasks, 7, workers=1)
@@ -160,6 +166,9 @@ def test_shared_workers_give_the_same_tables_and_are_kept(tmp_path):
         assert pool is not None
         again = run_tasks([spec], tasks, 7, workers=2, start_seconds=0.0)
         assert runner._pool is pool  # started once, reused
+        with pytest.raises(ValueError, match="task 2 fails"):
+            dict(completed(_fail_on_two, [0, 1, 2, 3], workers=2))  # on the running workers
+        assert runner._pool is None  # stopped, not left finishing what it was handed
     finally:
         runner.shutdown_pool()
     for a, b, c in zip(here, there, again):
