@@ -156,6 +156,15 @@ def _fail_on_two(x: int) -> int:
     return x
 
 
+def test_the_estimate_keeps_teaching_runs_here_and_sends_national_runs_to_workers():
+    teaching = runner.estimate_seconds(load_scenario(TEACHING))
+    national = runner.estimate_seconds(load_scenario(ROOT / "configs" / "denmark" / "current.yaml"))
+    assert national > 20 * teaching
+    start = runner.WORKER_START_SECONDS
+    assert not worth_processes(10 * teaching, 2, start)  # `sektorsim run configs/teaching.yaml`
+    assert worth_processes(2 * national, 2, start)  # two national replications
+
+
 def test_shared_workers_give_the_same_tables_are_kept_and_stop_on_an_error():
     spec = load_scenario(TEACHING, SHORT)
     tasks = [Task(0, r) for r in range(3)]
