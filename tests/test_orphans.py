@@ -73,7 +73,7 @@ def test_kill_9_leaves_no_workers(tmp_path):
             "run",
             str(TEACHING),
             "--replications",
-            "40",
+            "400",  # enough work for worker processes (sim.run.runner.worth_processes)
             "--workers",
             "2",
             "--quiet",
@@ -110,7 +110,7 @@ def test_sigterm_stops_the_workers_too(tmp_path):
             "run",
             str(TEACHING),
             "--replications",
-            "40",
+            "400",  # enough work for worker processes (sim.run.runner.worth_processes)
             "--workers",
             "2",
             "--quiet",
