@@ -26,10 +26,12 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from sim.errors import ConfigError, OutputError, Problem, RunDirError
+
+if TYPE_CHECKING:  # polars is imported where a table is read: `sektorsim --help` needs none
+    import polars as pl
 
 #: What marks a directory as sektorsim's (run, batch, decompose, calibration).
 MARKER = "manifest.json"
@@ -223,6 +225,8 @@ def read_parquet(
     path: Path, error: type[ConfigError] = RunDirError, columns: Iterable[str] = ()
 ) -> pl.DataFrame:
     """A Parquet table with (at least) `columns`, or `error` naming the file."""
+    import polars as pl
+
     path = Path(path)
     if not path.is_file():
         raise error([Problem(str(path), None, "", "not found")])
@@ -244,6 +248,8 @@ def read_parquet(
 
 def check_parquet(path: Path, error: type[ConfigError] = RunDirError) -> None:
     """Cheap check (footer and schema only) that a Parquet file is whole."""
+    import polars as pl
+
     try:
         pl.read_parquet_schema(path)
     except Exception as e:  # noqa: BLE001 - polars raises many kinds for damaged files
