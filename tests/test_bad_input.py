@@ -665,7 +665,7 @@ CASES: list[Case] = [
         geo(*[f"M{i},T,T,T,90000000,30000000,30000000,29000000,55" for i in range(20)]),
     ),
     # --- command-line options
-    Case("opt-engine", (*TEACH, "--engine", "turbo"), (OPTION, "--engine")),
+    Case("opt-engine", (*TEACH, "--engine", "turbo"), (USAGE, "--engine", "numba")),
     Case("opt-workers-zero", ("run", str(TEACHING), "--workers", "0"), (USAGE, "--workers")),
     Case(
         "opt-replications-huge",
@@ -1033,7 +1033,7 @@ CASES: list[Case] = [
     Case(
         "batch-backend-unknown",
         ("batch", "{tmp}/exp.yaml", "--backend", "slurm"),
-        (OPTION, "--backend"),
+        (USAGE, "--backend", "local"),
         experiment(""),
     ),
     Case(

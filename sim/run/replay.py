@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from sim.config.geography import load_geography
 from sim.config.schema import Scenario
+from sim.config.shipped import shipped_root
 from sim.errors import Problem, RunDirError
 from sim.files import read_parquet, sha256
 from sim.outputs.kpis import KEY_COLUMNS
@@ -24,6 +25,17 @@ from sim.progress import task_bar
 from sim.run.runner import ENGINES, ScenarioSpec, Task, run_tasks, sort_kpis
 
 __all__ = ["read_manifest", "replay", "specs_from_manifest"]
+
+
+def recorded_path(text: str) -> Path:
+    """A path as the manifest records it: absolute, or relative to the directory the run
+    was made in; a relative one not found here is looked for in the shipped files (the
+    repository, or the installed package), so a shipped config replays from anywhere."""
+    path = Path(text)
+    if path.is_absolute() or path.exists():
+        return path
+    shipped = shipped_root() / path
+    return shipped if shipped.exists() else path
 
 
 def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
@@ -36,7 +48,7 @@ def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
 
         if not entry.get("geography"):
             raise fail("geography", "missing: this manifest cannot be replayed")
-        geo_path = Path(entry["geography"]["file"])
+        geo_path = recorded_path(entry["geography"]["file"])
         if not geo_path.is_file():
             raise fail(
                 "geography.file",
@@ -51,7 +63,7 @@ def specs_from_manifest(manifest: dict, where: str) -> list[ScenarioSpec]:
             raise fail("config." + ".".join(str(p) for p in first["loc"]), first["msg"]) from None
         geo, coord_path = load_geography(geo_path), None
         if "coordinates" in entry["geography"]:
-            coord_path = Path(entry["geography"]["coordinates"])
+            coord_path = recorded_path(entry["geography"]["coordinates"])
             if not coord_path.is_file():
                 raise fail("geography.coordinates", f"{coord_path} not found")
             if sha256(coord_path) != entry["geography"]["coordinates_sha256"]:
