@@ -23,9 +23,10 @@ from sim.flow.counters import C
 from sim.run.runner import load_scenario, read_and_release, simulate_system
 
 TEACHING = Path(__file__).resolve().parent.parent / "configs" / "teaching.yaml"
-REPLICATIONS = 8
+REPLICATIONS = 8  # half a year of the teaching geography each
 #: more home treatment: every group suitable, teams around the clock with ample places
 ISOLATED = [
+    "simulation.end=2026-07-01",
     "settings.hospital.pressure.max_share.value=0",
     "episodes.post_discharge.excess_episodes.value=0",
 ]
