@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import html
 import io
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -576,7 +577,7 @@ def write_validation_report(
     """Run every validation experiment; write report.html and validation.json; return the
     report path."""
     tell = progress or (lambda _msg: None)
-    steps = iter(range(1, 7))
+    steps = itertools.count(1)
     n_steps = 6 if quick else 7
 
     def step(what: str) -> Callable[[str], None]:
