@@ -6,9 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from sim.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,27 +21,10 @@ WIDTH = 1200
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("pages")
-    result = CliRunner().invoke(
-        app,
-        [
-            "run",
-            str(ROOT / "configs" / "teaching.yaml"),
-            str(ROOT / "configs" / "teaching-reform.yaml"),
-            "--out",
-            str(base / "run"),
-            "--replications",
-            "2",
-            "--quiet",
-            "--set",
-            "simulation.end=2026-10-01",
-        ],
-    )
-    assert result.exit_code == 0, result.output
+def pages(teaching_run_dir) -> dict[str, Path]:
     # the committed validation report, as readers see it (sektorsim validate-model)
     validation = ROOT / "results" / "validation" / "report.html"
-    return {"run report": base / "run" / "report.html", "validation report": validation}
+    return {"run report": teaching_run_dir / "report.html", "validation report": validation}
 
 
 @pytest.mark.parametrize("page", ["run report", "validation report"])

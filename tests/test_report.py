@@ -24,25 +24,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "run"
-    result = CliRunner().invoke(
-        app,
-        [
-            "run",
-            str(ROOT / "configs" / "teaching.yaml"),
-            str(ROOT / "configs" / "teaching-reform.yaml"),
-            "--out",
-            str(out),
-            "--replications",
-            "2",
-            "--quiet",
-            "--set",
-            "simulation.end=2026-10-01",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    return out
+def run_dir(teaching_run_dir):
+    return teaching_run_dir
 
 
 PSA_EXPERIMENT = """
