@@ -12,7 +12,7 @@ from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.summary import HEADLINE, comparison, whole_window
 from sim.outputs.tables import AGENTS, KPIS, run_metadata, tidy_agents, write_table
 from sim.run.preflight import check_run
-from sim.run.runner import Task, check_same_geography, load_scenario, run_tasks, sort_kpis
+from sim.run.runner import check_same_geography, load_scenario, run_replications
 
 KPIS_FILE = "kpis.parquet"
 AGENTS_FILE = "agents.parquet"
@@ -31,7 +31,6 @@ def execute_run(
     force: bool = False,
 ) -> pl.DataFrame:
     from sim.cli.console import summary_table
-    from sim.progress import progress
 
     specs = [load_scenario(p, overrides) for p in configs]  # every input error before any work
     check_same_geography(specs)
@@ -44,20 +43,9 @@ def execute_run(
     reps = specs[0].scenario.simulation.replications if replications is None else replications
     what = f"{reps:,} replications × {len(specs)} scenarios"
     check_run(specs, reps * len(specs), workers, what, out_dir, force)
-    tasks = [Task(i, r) for r in range(reps) for i in range(len(specs))]
-
-    with progress(console, quiet) as bar:
-        job = bar.add_task(f"{' vs '.join(names)} ({engine})", total=len(tasks))
-        tables = run_tasks(
-            specs,
-            tasks,
-            seed,
-            engine,
-            workers=min(workers, len(tasks)),
-            on_done=lambda task, table: bar.advance(job),
-        )
-    kpis = sort_kpis(pl.concat([k for k, _ in tables]))
-    agents = tidy_agents(pl.concat([a for _, a in tables]))
+    label = f"{' vs '.join(names)} ({engine})"
+    kpis, agent_tables = run_replications(specs, reps, seed, label, console, quiet, engine, workers)
+    agents = tidy_agents(pl.concat(agent_tables))
 
     run_info = {
         "seed": seed,

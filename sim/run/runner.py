@@ -452,6 +452,34 @@ def run_tasks(
     return results
 
 
+def run_replications(
+    specs: Sequence[ScenarioSpec],
+    replications: int,
+    seed: int,
+    label: str,
+    console,
+    quiet: bool,
+    engine: str = "numba",
+    workers: int = 1,
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Every scenario × replication with a progress bar (replication-major, so scenarios
+    share streams task by task); the sorted KPI rows and each task's agent table."""
+    from sim.progress import progress
+
+    tasks = [Task(i, r) for r in range(replications) for i in range(len(specs))]
+    with progress(console, quiet) as bar:
+        job = bar.add_task(label, total=len(tasks))
+        tables = run_tasks(
+            specs,
+            tasks,
+            seed,
+            engine,
+            workers=min(workers, len(tasks)),
+            on_done=lambda task, table: bar.advance(job),
+        )
+    return sort_kpis(pl.concat([k for k, _ in tables])), [a for _, a in tables]
+
+
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 

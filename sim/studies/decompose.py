@@ -20,7 +20,7 @@ from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.summary import mean_ci, whole_window
 from sim.outputs.tables import KPIS, run_metadata, write_table
 from sim.run.preflight import check_run
-from sim.run.runner import Task, load_scenario, run_tasks, sort_kpis
+from sim.run.runner import load_scenario, run_replications
 
 LEVERS: tuple[str, ...] = tuple(Levers.model_fields)
 OUTCOMES: tuple[tuple[str, str], ...] = (
@@ -80,7 +80,6 @@ def execute_decompose(
     console: Console,
     force: bool = False,
 ) -> pl.DataFrame:
-    from sim.progress import progress
 
     base = load_scenario(config, overrides)
     levers = list(LEVERS)
@@ -100,17 +99,8 @@ def execute_decompose(
     reps = base.scenario.simulation.replications if replications is None else replications
     what = f"{reps:,} replications × {len(specs)} lever scenarios"
     check_run(specs, reps * len(specs), workers, what, out_dir, force)
-    tasks = [Task(i, r) for r in range(reps) for i in range(len(specs))]
-    with progress(console, quiet) as bar:
-        job = bar.add_task(f"decompose {base.name} ({len(specs)} scenarios)", total=len(tasks))
-        results = run_tasks(
-            specs,
-            tasks,
-            seed,
-            workers=min(workers, len(tasks)),
-            on_done=lambda t, r: bar.advance(job),
-        )
-    kpis = sort_kpis(pl.concat([k for k, _ in results]))
+    label = f"decompose {base.name} ({len(specs)} scenarios)"
+    kpis, _ = run_replications(specs, reps, seed, label, console, quiet, workers=workers)
     table = decomposition(whole_window(kpis), base.name, levers)
     with staged_directory(out_dir) as stage:
         info = {
