@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 CONFIG = "configs/denmark/current.yaml"
 TARGETS = (10_000, 100_000, 300_000, 1_000_000, None)  # None = the whole national cohort
 
@@ -34,9 +36,13 @@ def one(target: int | None) -> dict:
         "simulation.readmission_followup_days=0",
         "simulation.period=year",
     ]
-    if target is not None:
-        probe = build_inputs(full.scenario, full.geography, streams(1, 0)["population"]).cohort.size
-        overrides.append(f"population.scale={min(1.0, target / probe):.6f}")
+    if target is not None:  # the first municipalities of the file up to the target size
+        cohort = build_inputs(full.scenario, full.geography, streams(1, 0)["population"]).cohort
+        sizes = np.bincount(cohort.muni, minlength=full.geography.n)
+        n = int(np.searchsorted(np.cumsum(sizes), target)) + 1
+        overrides.append(
+            f"geography.municipalities=[{','.join(full.geography.municipalities[:n])}]"
+        )
     spec = load_scenario(CONFIG, overrides)
     rng = streams(1, 0)
     inputs = build_inputs(spec.scenario, spec.geography, rng["population"])

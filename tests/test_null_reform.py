@@ -23,12 +23,11 @@ from sim.run.runner import ScenarioSpec, load_scenario, replication_table
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "configs" / "teaching.yaml"
 NATIONAL = ROOT / "configs" / "denmark" / "current.yaml"
-# Two health councils of one region at a tenth of the population: pooling across
+# Two health councils of one region, two small municipalities each: pooling across
 # municipalities (council) and councils (region) has something to pool; Læsø is the
 # smallest municipality of the country.
 SMALL_NATIONAL = [
-    "geography.municipalities=[Læsø, Hjørring, Frederikshavn, Morsø, Rebild]",
-    "population.scale=0.1",
+    "geography.municipalities=[Læsø, Brønderslev, Morsø, Rebild]",
     "simulation.warmup_days=182",
     "simulation.end=2026-10-01",
     "regime.reform_date=2026-04-01",

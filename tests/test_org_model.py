@@ -65,7 +65,6 @@ def test_beds_rise_with_the_price_of_a_delayed_day(levels):
 
 LAESOE = [
     "geography.municipalities=[Læsø]",  # the smallest municipality of the country
-    "population.scale=0.5",
     "simulation.warmup_days=365",
     "simulation.end=2027-01-01",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,38 @@ class Geography:
             gp_capacity_per_100k=self.gp_capacity_per_100k[idx],
             distance_km=None if self.distance_km is None else self.distance_km[np.ix_(idx, idx)],
         )
+
+    def whole_councils(self, share: float) -> Geography:
+        """About `share` of the population as whole health councils at full density.
+
+        Thinning every area instead would shrink every queue: a municipality's three beds
+        become one, blocking rises and per-1,000 results drift with the scale. Whole councils
+        keep their hospital, beds and teams at their real size. Per reform region, the
+        councils whose share of the region's 65+ is closest to `share`, plus the distance of
+        their age mix from the region's (so the sample stays representative); at least one
+        council per region.
+        """
+        if share >= 1.0:
+            return self
+        keep: list[int] = []
+        for region in np.unique(self.region_reform_of):
+            councils = np.unique(self.council_of[self.region_reform_of == region])
+            bands = np.array(
+                [self.pop_by_band[self.council_of == c].sum(axis=0) for c in councils], float
+            )
+            total = bands.sum(axis=0)
+            best, chosen = math.inf, ()
+            for size in range(1, len(councils) + 1):
+                for combo in itertools.combinations(range(len(councils)), size):
+                    part = bands[list(combo)].sum(axis=0)
+                    score = abs(part.sum() / total.sum() - share) + float(
+                        np.abs(part / part.sum() - total / total.sum()).sum()
+                    )
+                    if score < best - 1e-12:
+                        best, chosen = score, combo
+            keep += [int(councils[i]) for i in chosen]
+        mask = np.isin(self.council_of, keep)
+        return self.subset([m for m, k in zip(self.municipalities, mask, strict=True) if k])
 
     def with_coordinates(self, path: Path, field: str = "geography.coordinates") -> Geography:
         """Distances from a CSV of municipality,latitude,longitude (every municipality)."""

@@ -166,7 +166,13 @@ class Frailty(Strict):
 
 class Population(Strict):
     scale: float = Field(
-        1.0, gt=0, le=1, description="Fraction of the population simulated; capacities scale too."
+        1.0,
+        gt=0,
+        le=1,
+        description=(
+            "About this fraction of the population is simulated, as whole health councils at "
+            "full density chosen per region (queues keep their real size)."
+        ),
     )
     under65_chronic_per_1000: PerThousand = Field(
         description="50-64 year olds with a target condition, per 1,000 inhabitants."

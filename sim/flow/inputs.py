@@ -161,9 +161,8 @@ def group_of(conditions: np.ndarray) -> np.ndarray:
 def build_cohort(scenario: Scenario, geo: Geography, rng: np.random.Generator) -> Cohort:
     """Draw the synthetic patients of every municipality (65+ and 50-64 with a condition)."""
     pop = scenario.population
-    scale = pop.scale
     u65 = pop.under65_chronic_per_1000.value / 1000.0 * geo.population
-    counts = np.rint(np.column_stack([u65, geo.pop_by_band]) * scale).astype(np.int64)
+    counts = np.rint(np.column_stack([u65, geo.pop_by_band])).astype(np.int64)
     band = np.repeat(np.tile(np.arange(N_BANDS), geo.n), counts.ravel())
     muni = np.repeat(np.arange(geo.n), counts.sum(axis=1))
     n = band.size
@@ -369,12 +368,19 @@ def build_periods(scenario: Scenario) -> tuple[Period, ...]:
     return tuple(out)
 
 
+def simulated_geography(scenario: Scenario, geo: Geography) -> Geography:
+    """The municipalities a run simulates: `geography.municipalities` (default all), then
+    `population.scale` as whole health councils at full density (`Geography.whole_councils`)."""
+    if scenario.geography.municipalities:
+        geo = geo.subset(scenario.geography.municipalities)
+    return geo.whole_councils(scenario.population.scale)
+
+
 def build_inputs(
     scenario: Scenario, geo: Geography, population_rng: np.random.Generator
 ) -> FlowInputs:
     """Everything fixed for one replication; the cohort comes from its own random stream."""
-    if scenario.geography.municipalities:
-        geo = geo.subset(scenario.geography.municipalities)
+    geo = simulated_geography(scenario, geo)
     cohort = build_cohort(scenario, geo, population_rng)
     params = build_params(scenario, cohort, geo)
     periods = build_periods(scenario)

@@ -13,10 +13,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from sim.errors import Problem, TooLarge
 from sim.files import check_output
+from sim.flow.inputs import simulated_geography
 from sim.run.runner import ScenarioSpec
 
 #: Memory of one worker apart from its patients (interpreter, numba, polars), and per patient.
@@ -41,14 +40,13 @@ def simulated_days(spec: ScenarioSpec) -> int:
 
 def simulated_patients(spec: ScenarioSpec) -> float:
     """Patients one replication holds: the cohort (scaled) and those entering over the run."""
-    sc, geo = spec.scenario, spec.geography
-    chosen = sc.geography.municipalities
-    mask = np.isin(np.array(geo.municipalities), chosen) if chosen else np.ones(geo.n, dtype=bool)
+    sc = spec.scenario
+    geo = simulated_geography(sc, spec.geography)
     chronic = sc.population.under65_chronic_per_1000.value / 1000.0
-    cohort = float(geo.pop_by_band[mask].sum() + geo.population[mask].sum() * chronic)
+    cohort = float(geo.pop_by_band.sum() + geo.population.sum() * chronic)
     years = simulated_days(spec) / 365.25
     entering = sc.population.entry_per_1000_per_year.value / 1000.0 * years
-    return cohort * sc.population.scale * (1.0 + entering)
+    return cohort * (1.0 + entering)
 
 
 def output_bytes(specs: Sequence[ScenarioSpec], tasks: int) -> int:

@@ -126,10 +126,34 @@ def load_scenario(path: Path | str, overrides: Sequence[str | Override] = ()) ->
             ]
         )
     check_overrides(sc, geo, loaded.lines, str(path))
+    check_scale(sc, geo, loaded.lines, str(path))
     rule_origin = loaded.lines.get("organisations.decision_rule", (str(path), None))
     resolve_rule(sc.organisations.decision_rule, rule_origin[0], rule_origin[1], sc)
     files = tuple(str(f) for f in loaded.files)
     return ScenarioSpec(sc, loaded.data, files, geo_path, geo, coord_path)
+
+
+def check_scale(sc: Scenario, geo: Geography, lines: dict, fallback: str) -> None:
+    """`population.scale` below 1 picks whole health councils: a geography with one council
+    per region has no smaller part to pick, and the scale would silently do nothing."""
+    if sc.population.scale >= 1.0:
+        return
+    chosen = geo.subset(sc.geography.municipalities) if sc.geography.municipalities else geo
+    pairs = set(zip(chosen.region_reform_of.tolist(), chosen.council_of.tolist(), strict=True))
+    if len(pairs) > len({region for region, _ in pairs}):
+        return
+    origin = lines.get("population.scale", (fallback, None))
+    raise ConfigError(
+        [
+            Problem(
+                origin[0],
+                origin[1],
+                "population.scale",
+                "this geography has one health council per region, so no smaller part can be "
+                "simulated at full density; keep 1.0 or list fewer geography.municipalities",
+            )
+        ]
+    )
 
 
 def check_overrides(sc: Scenario, geo: Geography, lines: dict, fallback: str) -> None:
