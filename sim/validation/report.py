@@ -489,20 +489,22 @@ def _html(data: dict, figs: dict[str, str | None], quick: bool) -> str:
     parts += [
         f"<h2>{SECTIONS[4]}</h2>",
         (
-            "<p>Effect = teaching-reform minus teaching, national 30-day readmissions over the "
-            "reporting window, "
+            "<p>Effect = reform minus current, the national 30-day readmission rate over the "
+            "reporting window in percentage points, "
             f"mean of {sens['replications']} paired replication(s) with common random numbers "
-            f"(seed {sens['seed']}). "
-            f"Base effect: {sens['base_effect']:,.1f}. Parameters varied: every assumed scalar "
-            "parameter with a "
-            "range, except costs (no effect on flows) and organisations.* (inert under the "
-            "fixed decision rule). "
+            f"(seed {sens['seed']}), on a reduced national configuration with the shipped "
+            f"decision rule ({html.escape(', '.join(sens['overrides']))}; the reform with "
+            f"{html.escape(', '.join(sens['reform_overrides']))}): whole health councils at "
+            "full density, so every queue keeps its real size. "
+            f"Base effect: {sens['base_effect']:+.2f} points. Parameters varied: every "
+            "assumed scalar parameter with a range, costs included (the organisations weigh "
+            "them), except those of a decision rule not in use. "
             f"Simulation noise: the standard error of an effect from {sens['replications']} "
-            "replication(s) is "
-            f"{sens['noise_se']:,.1f} (from {sens['noise_replications']} replications of the "
-            "base point); "
-            f"swings within about ±2 SE (grey band) are indistinguishable from noise.</p>"
+            f"replication(s) is {sens['noise_se']:.2f} points (from "
+            f"{sens['noise_replications']} replications of the base point); swings within "
+            "about ±2 SE (grey band) are indistinguishable from noise.</p>"
         ),
+        _ranking_html(sens),
         "<h3>One at a time</h3>",
         _img(figs["tornado"]),
         _table(sens["oat"]),
@@ -515,6 +517,20 @@ def _html(data: dict, figs: dict[str, str | None], quick: bool) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>sektorsim "
         f"validation</title><style>{CSS}</style>"
         f"</head><body>{''.join(parts)}</body></html>\n"
+    )
+
+
+def _ranking_html(sens: dict) -> str:
+    """Whether the Morris ranking is more than noise, measured by splitting the trajectories."""
+    r = sens["ranking"]
+    if r["rho"] is None:
+        return "<p>Too few trajectories to check the ranking against noise (quick mode).</p>"
+    half = sens["trajectories"] // 2
+    return (
+        f"<p>Is the ranking noise? The Morris screening run on trajectories 1–{half} and on "
+        f"the other {sens['trajectories'] - half} separately ranks the parameters with "
+        f"Spearman's rho = {r['rho']:.2f} between the two halves (noise alone gives about 0) "
+        f"and {r['top5_shared']} of the top five in common.</p>"
     )
 
 
