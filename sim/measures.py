@@ -114,6 +114,26 @@ COUNTER_MEASURES: tuple[Measure, ...] = (
     _counter("deaths", "Deaths", "count", "Deaths anywhere."),
     _counter("deaths_in_hospital", "Deaths in hospital", "count", "Deaths during a hospital stay."),
     _counter(
+        "deaths_episode",
+        "Deaths in an acute episode",
+        "count",
+        "Deaths from the fatal course of an acute episode, wherever it was treated.",
+    ),
+    _counter(
+        "deaths_episode_outside_hospital",
+        "Episode deaths outside hospital",
+        "count",
+        "Of the episode deaths, those of episodes treated by a home-treatment team or in a "
+        "step-up bed.",
+    ),
+    _counter(
+        "deaths_post_episode",
+        "Deaths after an episode",
+        "count",
+        "Deaths from the decaying excess hazard of the weeks after a survived episode; the "
+        "rest of `deaths` is background mortality.",
+    ),
+    _counter(
         "admission_deaths_30d",
         "Deaths within 30 days of admission",
         "count",

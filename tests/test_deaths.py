@@ -75,3 +75,29 @@ def test_a_relative_risk_below_one_lowers_deaths(today):
     home = totals([*MORE_HOME_TREATMENT, "mortality.setting_rr.home_treatment.value=0.5"])
     lo, hi = paired_interval(today[:, 0], home[:, 0])
     assert hi < 0.0, f"deaths did not fall: 99% CI of the paired difference [{lo}, {hi}]"
+
+
+def causes(overrides: list[str]) -> dict[str, float]:
+    """Deaths by cause over one teaching replication (seed 11), every period."""
+    spec = load_scenario(TEACHING, ["simulation.end=2026-07-01", *overrides])
+
+    def read(system) -> dict[str, float]:
+        c = system.engine.counts.sum(axis=(0, 1, 2))
+        names = ("deaths", "deaths_episode", "deaths_episode_outside_hospital")
+        return {n: float(c[C[n]]) for n in (*names, "deaths_post_episode")}
+
+    return read_and_release(simulate_system(spec, 0, seed=11), read)
+
+
+def test_every_death_has_one_cause():
+    """Episode deaths (some outside hospital) and post-episode deaths are parts of all
+    deaths; each cause vanishes when its mechanism is switched off."""
+    both = causes(MORE_HOME_TREATMENT)
+    assert 0 < both["deaths_episode_outside_hospital"] < both["deaths_episode"]
+    assert both["deaths_post_episode"] > 0
+    assert both["deaths_episode"] + both["deaths_post_episode"] < both["deaths"]
+    no_excess = causes([*MORE_HOME_TREATMENT, "mortality.post_episode_excess.value=0"])
+    assert no_excess["deaths_post_episode"] == 0 and no_excess["deaths_episode"] > 0
+    zero = "{copd: 0, diabetes: 0, heart: 0, back: 0, multimorbid: 0, other: 0}"
+    no_fatal = causes([*MORE_HOME_TREATMENT, f"mortality.episode_fatality.value={zero}"])
+    assert no_fatal["deaths_episode"] == 0 and no_fatal["deaths_post_episode"] > 0

@@ -148,3 +148,13 @@ def test_cross_validation_is_an_equivalence_test(report):
             row["passed"] == (row["ci90_low"] > -row["margin"] and row["ci90_high"] < row["margin"])
             or row["ci90_low"] == row["ci90_high"]
         )
+
+
+def test_the_change_in_deaths_is_split_by_cause_and_adds_up(report):
+    _, data = report
+    rows = {r["mechanism"]: r for r in data["robustness"]["deaths"]}
+    parts = [r for name, r in rows.items() if name not in ("all deaths",) and "drive" not in name]
+    assert len(parts) == 4
+    for key in ("today", "reform", "change"):
+        assert sum(r[key] for r in parts) == pytest.approx(rows["all deaths"][key], abs=1e-6)
+    assert set(data["robustness"]["setting_rr"]) == {"hospital", "home_treatment", "stepup"}

@@ -709,6 +709,8 @@ def end_episode_at_home(st, P, S, p, t, k, setting, clock, route, stay):
     The patient has already left any bed or team place."""
     st.loc[p] = HOME
     if fatal(st, P, p, setting):
+        count(st, k, p, K.DEATHS_EPISODE, 1.0)
+        count(st, k, p, K.DEATHS_EPISODE_OUTSIDE, 1.0)
         die(st, P, S, p, t, k, clock, route, stay)
         return
     after_episode(st, P, p, t, setting, clock)
@@ -764,6 +766,7 @@ def on_ready(st, P, S, p, t, k, clock, route, stay):
     g = st.group[p]
     m = st.muni[p]
     if fatal(st, P, p, R_HOSPITAL):
+        count(st, k, p, K.DEATHS_EPISODE, 1.0)
         die(st, P, S, p, t, k, clock, route, stay)
         return
     u = route.random()
@@ -1084,7 +1087,10 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
             on_sop_end(st, P, S, p, t, k, clock, route, stay)
         elif kind == E_HT_END:
             on_ht_end(st, P, S, p, t, k, clock, route, stay)
-        elif kind == E_DEATH or kind == E_XDEATH:
+        elif kind == E_DEATH:
+            die(st, P, S, p, t, k, clock, route, stay)
+        elif kind == E_XDEATH:
+            count(st, k, p, K.DEATHS_POST_EPISODE, 1.0)
             die(st, P, S, p, t, k, clock, route, stay)
         elif kind == E_AGE:
             on_age(st, P, S, p, t, clock)

@@ -244,9 +244,11 @@ class SimpyEngine:
         s = self.settings
         return bool(patient.cond & s.package_conditions) and patient.pkg_u < s.package_share
 
-    def kill(self, patient: Patient) -> None:
+    def kill(self, patient: Patient) -> bool:
         if patient.place != "dead" and patient.life is not None and patient.life.is_alive:
             patient.life.interrupt("death")
+            return True
+        return False
 
     def mortality(self, patient: Patient):
         """Background death, piecewise constant by age band."""
@@ -265,7 +267,8 @@ class SimpyEngine:
 
     def excess_death(self, patient: Patient, when: float):
         yield self.env.timeout(when - self.env.now)
-        self.kill(patient)
+        if self.kill(patient):
+            self.count(patient, K.DEATHS_POST_EPISODE)
 
     def life(self, patient: Patient):
         """Home → episode → triage → (hospital → step-down / follow-up) → home, until death."""
@@ -449,6 +452,7 @@ class SimpyEngine:
         yield from self.wait(patient, float(los))
         # medically ready
         if self.fatal(patient, R_HOSPITAL):
+            self.count(patient, K.DEATHS_EPISODE)
             self.die(patient)
             raise Died
         u = self.rng["route"].random()
@@ -555,6 +559,8 @@ class SimpyEngine:
         """An episode treated outside hospital ends (the patient is home): death or the
         excess hazard."""
         if self.fatal(patient, setting):
+            self.count(patient, K.DEATHS_EPISODE)
+            self.count(patient, K.DEATHS_EPISODE_OUTSIDE)
             self.die(patient)
             raise Died
         self.after_episode(patient, setting)

@@ -25,6 +25,7 @@ from sim.outputs.summary import mean_ci, whole_window
 from sim.run.runner import Task, load_scenario, run_tasks
 from sim.studies.calibrate import load_targets
 from sim.studies.responses import measure_response
+from sim.studies.sensitivity import QUICK_AREA
 from sim.studies.warmup import settled_from, warmup_series
 
 SEED = 2029
@@ -33,24 +34,25 @@ PRESSURE = ("midpoint", "width", "max_share")
 
 @dataclass(frozen=True)
 class Size:
-    scale: float
+    overrides: tuple[str, ...]
     replications: int
-    extra: tuple[str, ...] = ()
 
 
 def size(quick: bool) -> Size:
+    """A sixth of the country as whole health councils; quick: four small municipalities."""
     if quick:
-        quick = ("simulation.warmup_days=365", "simulation.end=2027-01-01")
-        return Size(0.02, 2, (*quick, "regime.reform_date=2026-07-01"))
-    return Size(0.1, 6)
+        short = ("simulation.warmup_days=365", "simulation.end=2027-01-01")
+        return Size((QUICK_AREA, *short, "regime.reform_date=2026-07-01"), 2)
+    return Size(("population.scale=0.1",), 6)
 
 
 def _common(s: Size) -> list[str]:
-    return [f"population.scale={s.scale}", *s.extra]
+    return list(s.overrides)
 
 
-def pressure_sweep(root: Path, quick: bool, workers: int = 1) -> pl.DataFrame:
-    """Reform effect on readmissions at each end of each pressure parameter's range."""
+def pressure_sweep(root: Path, quick: bool, workers: int = 1) -> dict[str, list[dict]]:
+    """Reform effect on readmissions at each end of each pressure parameter's range, and
+    the reform's change in deaths at the default curve, by mechanism."""
     s = size(quick)
     today = root / "configs" / "denmark" / "current.yaml"
     reform = root / "configs" / "denmark" / "reform.yaml"
@@ -90,7 +92,58 @@ def pressure_sweep(root: Path, quick: bool, workers: int = 1) -> pl.DataFrame:
                 "premature_share_today": premature,
             }
         )
-    return pl.DataFrame(out)
+    default = (
+        per_rep.filter(pl.col("scenario") == "p0s0"),
+        per_rep.filter(pl.col("scenario") == "p0s1"),
+    )
+    rr = load_scenario(today, _common(s)).scenario.mortality.setting_rr
+    return {
+        "pressure": out,
+        "deaths": deaths_by_mechanism(*default),
+        "setting_rr": {k: v.value for k, v in rr},
+    }
+
+
+#: The reform's change in deaths, cause by cause: every death is one of these.
+DEATH_CAUSES = (
+    ("acute episode, treated in hospital", "deaths_episode", "deaths_episode_outside_hospital"),
+    ("acute episode, treated outside hospital", "deaths_episode_outside_hospital", None),
+    ("in the weeks after a survived episode", "deaths_post_episode", None),
+)
+
+
+def deaths_by_mechanism(today: pl.DataFrame, reform: pl.DataFrame) -> list[dict]:
+    """Paired change in deaths (reform − today) by cause, with the episodes that drive them.
+
+    Background mortality is what remains of `deaths`; it moves only with who is alive.
+    Where an episode is treated changes its deaths only through `mortality.setting_rr`;
+    with every relative risk 1, a change in episode deaths is a change in grave episodes."""
+
+    def cause(frame: pl.DataFrame, counter: str, minus: str | None) -> np.ndarray:
+        value = frame[counter].to_numpy().astype(float)
+        return value - frame[minus].to_numpy() if minus else value
+
+    rows_ = []
+    for label, counter, minus in DEATH_CAUSES:
+        rows_.append(_paired(label, cause(today, counter, minus), cause(reform, counter, minus)))
+    explained = ("deaths_episode", "deaths_post_episode")
+    background = [
+        frame["deaths"].to_numpy().astype(float) - sum(frame[c].to_numpy() for c in explained)
+        for frame in (today, reform)
+    ]
+    rows_.append(_paired("background (age, frailty)", *background))
+    rows_.append(_paired("all deaths", today["deaths"].to_numpy(), reform["deaths"].to_numpy()))
+    rows_.append(
+        _paired("acute episodes (drive the first three)", today["episodes"], reform["episodes"])
+    )
+    return rows_
+
+
+def _paired(label: str, today, reform) -> dict:
+    a, b = np.asarray(today, dtype=float), np.asarray(reform, dtype=float)
+    effect, lo, hi = mean_ci(b - a)
+    return {"mechanism": label, "today": a.mean(), "reform": b.mean(), "change": effect,
+            "change_low": lo, "change_high": hi}  # fmt: skip
 
 
 def responses(root: Path, quick: bool, workers: int = 1) -> list[dict]:
