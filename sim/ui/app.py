@@ -34,7 +34,7 @@ log = logging.getLogger("sektorsim.ui")
 source = solara.reactive("teaching")  # a key of shipped_pairs(), or "upload"
 upload_path = solara.reactive(None)  # Path of a validated upload
 upload_error = solara.reactive("")
-scale = solara.reactive(0.02)
+scale = solara.reactive(0.1)  # about a sixth of the country: one council per region
 replications = solara.reactive(3)
 seed = solara.reactive("")
 levers = solara.reactive({})
@@ -142,11 +142,11 @@ def ConfigChooser() -> None:
     )
     if source.value == "national":
         solara.SliderFloat(
-            "Population scale (share simulated)",
+            "Population share simulated (whole health councils)",
             value=scale,
-            min=0.005,
-            max=0.1,
-            step=0.005,
+            min=0.1,
+            max=1.0,
+            step=0.05,
             disabled=run_task.pending,
         )
     if source.value == "upload":
