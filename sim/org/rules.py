@@ -214,7 +214,8 @@ def incentive(agent: object, obs: Observation, scenario: Scenario) -> Decision:
     From the smoothed offered load the decider expects its shortage cost at c−1, c and
     c+1 beds (Erlang B for blocked step-ups, M/M/c waiting for delayed days), priced at
     what it pays itself; it adds a bed while the next bed saves more than its cost for the
-    period (bed-day price × days) and cuts while the last bed saves less; the same for
+    period (`sop_bed_day_dkk`, one more bed for a day by the money flows, × days) and cuts
+    while the last bed saves less; the same for
     home-treatment places (blocked episodes and follow-ups). It moves by at most
     `step_per_1000` (at least one unit) a period and, when its budget is allocated to it
     (a health council), invests no further than the budget pays for.
