@@ -213,3 +213,21 @@ def test_one_more_bed_or_place_is_priced_by_the_money_flows(levers):
         )
         assert agent.observation().sop_bed_day_dkk == pytest.approx(prices.bed_day)
     system.release()
+
+
+def test_package_days_are_the_person_days_of_enrolled_patients():
+    # every condition has a package from before the run and every eligible patient enrols:
+    # every patient with a condition is enrolled all the time, those without none of it
+    everyone = [
+        "settings.gp.packages.start="
+        "{copd: 2020-01-01, diabetes: 2020-01-01, heart: 2020-01-01, back: 2020-01-01}",
+        "settings.gp.packages.capacity_per_1000.value=1000",
+    ]
+    kpis, _ = replication_table(load_scenario(TEACHING, [*RUN, *everyone]), 0, SEED)
+    rows = kpis.filter(pl.col("area_level") == "municipality")
+    other = rows.filter(pl.col("group") == "other")
+    assert (other["package_days"] == 0).all()
+    with_condition = rows.filter(~pl.col("group").is_in(["other", "all"]))
+    assert np.allclose(with_condition["package_days"], with_condition["person_days"], rtol=1e-12)
+    today, _ = replication_table(load_scenario(TEACHING, RUN), 0, SEED)
+    assert today["package_days"].sum() == 0  # no packages today
