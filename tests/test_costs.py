@@ -158,7 +158,10 @@ def test_group_rows_sum_to_the_all_row_for_capacity_and_packages(reform_kpis, ru
 
 
 def test_place_days_provided_are_the_capacities_in_force_times_days():
-    system = simulate_system(load_scenario(TEACHING, RUN), 0, SEED)
+    # the incentive rule changes capacity from period to period: what is paid follows it
+    spec = load_scenario(TEACHING, [*RUN, "organisations.decision_rule=incentive"])
+    system = simulate_system(spec, 0, SEED)
+    assert len({int(s.sop_beds.sum()) for s in system.applied}) > 1
     counts = system.engine.counts
     for k, (period, settings) in enumerate(zip(system.inputs.periods, system.applied)):
         days = period.end - period.start
