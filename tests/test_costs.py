@@ -19,7 +19,7 @@ from sim.measures import COSTS, COUNTERS
 from sim.regime.costs import PAYERS, cost_to, money_flows
 from sim.regime.levers import build_period_settings
 from sim.rng import streams
-from sim.run.runner import load_scenario, replication_table, simulate_system
+from sim.run.runner import load_scenario, replication_table, simulate, simulate_system
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "configs" / "teaching.yaml"
@@ -218,15 +218,32 @@ def test_one_more_bed_or_place_is_priced_by_the_money_flows(levers):
     system.release()
 
 
+# every condition has a package from before the run and every eligible patient enrols:
+# every patient with a condition is enrolled all the time, those without none of it
+EVERYONE = [
+    "settings.gp.packages.start="
+    "{copd: 2020-01-01, diabetes: 2020-01-01, heart: 2020-01-01, back: 2020-01-01}",
+    "settings.gp.packages.capacity_per_1000.value=1000",
+]
+
+
+@pytest.mark.parametrize("engine", ["numba", "simpy"])
+def test_both_engines_count_package_days_as_enrolled_person_days(engine):
+    spec = load_scenario(TEACHING, [*EVERYONE, "simulation.end=2026-04-01"])
+    eng, _ = simulate(spec, 0, seed=SEED, engine=engine)
+    by_group = eng.counts.sum(axis=(0, 1))
+    other = GROUPS.index("other")
+    assert by_group[other, C["package_days"]] == 0
+    with_condition = [g for g in range(len(GROUPS)) if g != other]
+    assert np.allclose(
+        by_group[with_condition, C["package_days"]],
+        by_group[with_condition, C["person_days"]],
+        rtol=1e-12,
+    )
+
+
 def test_package_days_are_the_person_days_of_enrolled_patients():
-    # every condition has a package from before the run and every eligible patient enrols:
-    # every patient with a condition is enrolled all the time, those without none of it
-    everyone = [
-        "settings.gp.packages.start="
-        "{copd: 2020-01-01, diabetes: 2020-01-01, heart: 2020-01-01, back: 2020-01-01}",
-        "settings.gp.packages.capacity_per_1000.value=1000",
-    ]
-    kpis, _ = replication_table(load_scenario(TEACHING, [*RUN, *everyone]), 0, SEED)
+    kpis, _ = replication_table(load_scenario(TEACHING, [*RUN, *EVERYONE]), 0, SEED)
     rows = kpis.filter(pl.col("area_level") == "municipality")
     other = rows.filter(pl.col("group") == "other")
     assert (other["package_days"] == 0).all()
