@@ -225,6 +225,36 @@ COUNTER_MEASURES: tuple[Measure, ...] = (
     ),
     _counter("entries", "Entrants", "count", "Patients entering the cohort (turning 65)."),
     _counter("person_days", "Person-days alive", "person-days", "Days lived by the cohort."),
+    _counter(
+        "package_days",
+        "Chronic-package patient-days",
+        "person-days",
+        "Days lived while enrolled in a chronic-care package (paid per enrolled patient).",
+        cross_validated=False,
+    ),
+    # capacity provided, from the capacities in force (sim/flow/provided.py), not the kernel
+    *(
+        _counter(name, label, "place-days", description, cross_validated=False)
+        for name, label, description in (
+            (
+                "sop_bed_days_provided",
+                "Intermediate-care bed-days provided",
+                "Intermediate-care beds in force × days, shared out to patient groups by "
+                "person-days (paid per place provided, occupied or not).",
+            ),
+            (
+                "ht_place_days_provided",
+                "Home-treatment place-days provided",
+                "Home-treatment team places in force × days, shared out like beds provided.",
+            ),
+            (
+                "ht_duty_place_days",
+                "Home-treatment place-days on duty",
+                "Team places in force × days × on-duty hours / 24: what the team's staff "
+                "cost (24/7 teams count in full, part-day teams in part).",
+            ),
+        )
+    ),
 )
 
 #: Indicators derived from the counters of a KPI row.
@@ -287,7 +317,12 @@ COST_MEASURES: tuple[Measure, ...] = tuple(
         ("municipality", "municipalities", "Net cost of the municipalities."),
         ("citizen", "citizens", "User payments by citizens."),
         ("state", "state grants", "State grants (the investment engine)."),
-        ("total", "total", "Resource cost of all activity, whoever pays."),
+        (
+            "total",
+            "total",
+            "Resource cost, whoever pays: activity, capacity provided, chronic packages and "
+            "what the investment engine buys (docs/model.md section 5).",
+        ),
     )
 )
 

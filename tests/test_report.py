@@ -248,7 +248,7 @@ def test_report_opens_with_the_answer_in_the_right_units(run_dir):
     assert "from 2026-07-01" in levers and "| off |" in levers
     assert "pp [" in md  # the table's rate difference is in percentage points
     assert "e+0" not in md  # no 1.6e+06
-    assert "DKK 1.60 m" in md  # budgets in DKK m
+    assert "DKK 1.43 m" in md  # budgets in DKK m (organisations.budget, 1,425,000)
     import re
 
     assert not re.search(r"-0(\.0+)?[\],]", md)  # no negative zero

@@ -384,8 +384,22 @@ class Settings(Strict):
 # ------------------------------------------------------------------------------- costs
 class Costs(Strict):
     hospital_bed_day_dkk: Number
-    sop_bed_day_dkk: Number
-    home_treatment_day_dkk: Number
+    sop_bed_day_dkk: Number = Field(
+        description="Activity cost of an occupied intermediate-care bed-day (on top of the place)."
+    )
+    home_treatment_day_dkk: Number = Field(
+        description="Activity cost of an occupied home-treatment team day (on top of the place)."
+    )
+    sop_bed_place_day_dkk: Number = Field(
+        description="Cost of an intermediate-care bed provided, per day, occupied or not."
+    )
+    home_treatment_place_day_dkk: Number = Field(
+        description="Cost of a home-treatment team place on duty round the clock, per day, "
+        "used or not; a team on duty part of the day costs on-duty hours / 24 of it."
+    )
+    package_patient_day_dkk: Number = Field(
+        description="Cost of a chronic-care package per enrolled patient and day."
+    )
     gp_contact_dkk: Number
     kmf_per_admission_dkk: Number = Field(description="Municipal co-financing per admission.")
     delayed_discharge_day_dkk: Number = Field(

@@ -834,6 +834,8 @@ def die(st, P, S, p, t, k, clock, route, stay):
     u = st.unit[p]
     count(st, k, p, K.DEATHS, 1.0)
     count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
+    if st.enrolled[p] == 1:
+        count(st, k, p, K.PACKAGE_DAYS, t - st.pmark[p])
     if st.adm_t[p] >= 0.0 and t - st.adm_t[p] <= MORTALITY_DAYS:
         # counted with the admission, in its period (30-day mortality after admission)
         st.counts[st.adm_k[p], st.muni[p], st.group[p], K.ADMISSION_DEATHS_30D] += 1.0
@@ -1002,6 +1004,8 @@ def close_period(st, P, t, k):
         if loc == DEAD:
             continue
         count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
+        if st.enrolled[p] == 1:  # enrolment changes only at period starts
+            count(st, k, p, K.PACKAGE_DAYS, t - st.pmark[p])
         st.pmark[p] = t
         if loc == HOSPITAL:
             count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])

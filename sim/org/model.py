@@ -24,6 +24,7 @@ from sim.constants import DAYS_PER_YEAR
 from sim.errors import Problem, RuleError
 from sim.flow.counters import C
 from sim.flow.inputs import FlowInputs, PeriodSettings, cohort_per_unit
+from sim.flow.provided import add_provided
 from sim.measures import COUNTERS
 from sim.org.mesa_import import mesa
 from sim.org.rules import Decision, Observation, Rule
@@ -41,6 +42,8 @@ class OwnCosts:
     admission: float  # an acute admission with its mean stay
     blocked_ht: float  # an episode that found no home-treatment place
     blocked_followup: float  # a discharge that found no follow-up place
+    bed_day: float  # one more intermediate-care bed for a day, used at last period's occupancy
+    place_day: float  # one more home-treatment team place for a day, likewise
 
 
 class Organisation(mesa.Agent):
@@ -147,8 +150,8 @@ class Organisation(mesa.Agent):
             mean_stay_days=float(o[C["hospital_bed_days"]] / max(o[C["discharges"]], 1.0)),
             cost_per_delayed_day=prices.delayed_day,
             cost_per_blocked_stepup=prices.admission,
-            sop_bed_day_dkk=costs.sop_bed_day_dkk.value,
-            ht_day_dkk=costs.home_treatment_day_dkk.value,
+            sop_bed_day_dkk=prices.bed_day,
+            ht_day_dkk=prices.place_day,
             budget_dkk_per_1000_year=self.budget_dkk
             / max(self.patients, 1.0)
             * 1000.0
@@ -343,6 +346,7 @@ class HealthSystem(mesa.Model):
         settings = self.settings()
         self.applied.append(settings)
         self.engine.run_period(self.k, settings)
+        add_provided(self.engine.counts[self.k], settings, self.period_days)
         counts = self.engine.counts[self.k].sum(axis=1)  # municipality × counter
         costs = self.settle(counts)
         self.agents.do("observe", counts, costs)
@@ -375,9 +379,9 @@ class HealthSystem(mesa.Model):
         )
 
     def own_costs(self, agent: Organisation) -> OwnCosts:
-        """What a delayed day, an admission, and an episode or follow-up turned away from
-        home treatment cost this decider, priced by the money flows that settle the period
-        (`regime.costs.cost_to`)."""
+        """What a delayed day, an admission, an episode or follow-up turned away from home
+        treatment, and one more bed or team place cost this decider, priced by the money
+        flows that settle the period (`regime.costs.cost_to`)."""
         flows = money_flows(self.scenario, self.period)
         obs = agent.observed
         stay = obs[C["hospital_bed_days"]] / max(obs[C["discharges"]], 1.0)
@@ -396,6 +400,19 @@ class HealthSystem(mesa.Model):
         admitted = obs[C["admissions"]] / max(obs[C["episodes"]], 1.0)
         readmissions = post.excess_episodes.value * (1.0 - post.hr_home_followup.value) * admitted
         early = {"hospital_bed_days": 1.0, "delayed_discharge_days": 1.0}
+        # one more bed (place) for a day: provided in full, occupied as the last period's
+        # were (user payments received net), on duty the hours the teams are on duty
+        settings = self.applied[-1]
+        members = agent.members
+        sop_used = obs[C["sop_bed_days"]] / max(obs[C["sop_bed_days_provided"]], 1e-9)
+        ht_used = obs[C["ht_days"]] / max(obs[C["ht_place_days_provided"]], 1e-9)
+        duty = float(np.clip(settings.ht_duty_hours[members], 0.0, 24.0).mean()) / 24.0
+        bed_day = {"sop_bed_days_provided": 1.0, "sop_bed_days": min(sop_used, 1.0)}
+        place_day = {
+            "ht_place_days_provided": 1.0,
+            "ht_duty_place_days": duty,
+            "ht_days": min(ht_used, 1.0),
+        }
         return OwnCosts(
             delayed_day=cost_to(flows, agent.payer, delayed_day),
             delayed_day_early=cost_to(flows, agent.payer, early),
@@ -405,6 +422,8 @@ class HealthSystem(mesa.Model):
             admission=admission,
             blocked_ht=admission,
             blocked_followup=max(readmissions, 0.0) * admission,
+            bed_day=cost_to(flows, agent.payer, bed_day),
+            place_day=cost_to(flows, agent.payer, place_day),
         )
 
     def agent_table(self, scenario: str, replication: int, draw: int) -> pl.DataFrame:

@@ -46,8 +46,8 @@ class Observation:
     mean_stay_days: float  # hospital stay
     cost_per_delayed_day: float  # what one delayed day costs this decider
     cost_per_blocked_stepup: float  # what one admission for want of a bed costs this decider
-    sop_bed_day_dkk: float
-    ht_day_dkk: float
+    sop_bed_day_dkk: float  # one more bed for a day: the place, used as last period (flows)
+    ht_day_dkk: float  # one more team place for a day: on duty, used as last period (flows)
     budget_dkk_per_1000_year: float  # own budget for beds and teams, including earmarked money
     # --- since issue 11: exact capacity, demand estimates, home treatment, the budget
     sop_beds: int = 0  # intermediate-care beds in the area now (a count)
@@ -214,7 +214,8 @@ def incentive(agent: object, obs: Observation, scenario: Scenario) -> Decision:
     From the smoothed offered load the decider expects its shortage cost at c−1, c and
     c+1 beds (Erlang B for blocked step-ups, M/M/c waiting for delayed days), priced at
     what it pays itself; it adds a bed while the next bed saves more than its cost for the
-    period (bed-day price × days) and cuts while the last bed saves less; the same for
+    period (`sop_bed_day_dkk`, one more bed for a day by the money flows, × days) and cuts
+    while the last bed saves less; the same for
     home-treatment places (blocked episodes and follow-ups). It moves by at most
     `step_per_1000` (at least one unit) a period and, when its budget is allocated to it
     (a health council), invests no further than the budget pays for.
@@ -302,7 +303,8 @@ def _try_rule(fn: Rule, name: str, scenario: Scenario, fail: Callable[[str], Rul
         sop_occupancy=0.9, delayed_discharge_days=10.0, stepup_blocked=1.0, mean_stay_days=5.0,
         cost_per_delayed_day=costs.delayed_discharge_day_dkk.value,
         cost_per_blocked_stepup=costs.hospital_bed_day_dkk.value * 5.0,
-        sop_bed_day_dkk=costs.sop_bed_day_dkk.value, ht_day_dkk=costs.home_treatment_day_dkk.value,
+        sop_bed_day_dkk=costs.sop_bed_place_day_dkk.value + costs.sop_bed_day_dkk.value,
+        ht_day_dkk=costs.home_treatment_place_day_dkk.value + costs.home_treatment_day_dkk.value,
         budget_dkk_per_1000_year=scenario.organisations.budget.budget_dkk_per_1000_year.value,
     )  # fmt: skip
     try:

@@ -571,6 +571,8 @@ class SimpyEngine:
         if patient.admitted is not None and self.env.now - patient.admitted <= MORTALITY_DAYS:
             self.count(patient, K.ADMISSION_DEATHS_30D, period=patient.admission_period)
         self.count(patient, K.PERSON_DAYS, self.env.now - patient.alive_since)
+        if patient.enrolled:
+            self.count(patient, K.PACKAGE_DAYS, self.env.now - patient.alive_since)
         if place in ("hospital", "queue"):
             self.count(patient, K.DEATHS_IN_HOSPITAL)
         self.close_stay(patient)
@@ -653,6 +655,8 @@ class SimpyEngine:
             if patient.place != "dead":
                 self.close_stay(patient)
                 self.count(patient, K.PERSON_DAYS, end - patient.alive_since)
+                if patient.enrolled:
+                    self.count(patient, K.PACKAGE_DAYS, end - patient.alive_since)
                 patient.alive_since = end
         for pools in self.pools:
             for pool in pools:

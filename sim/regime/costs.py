@@ -2,10 +2,23 @@
 
 Every flow is linear in one counter: `counter × price`, paid by one payer to one payee,
 so the money paid equals the money received by construction; a payer's net cost is what
-it pays minus what it receives. Resource use (bed-days, visits) is paid to `provider`,
-outside the payers. Which flows exist depends on the regime's levers in the row's period
-(docs/model.md section 5, the "money" row). The organisations weigh their decisions with
-the same flows (`cost_to`), so the money and the incentives cannot disagree.
+it pays minus what it receives. Resources are paid to `provider`, outside the payers:
+activity (hospital bed-days, GP contacts, occupied intermediate-care and team days),
+capacity per place provided, used or not (intermediate-care bed-days provided, team
+place-days on duty: `sim.flow.provided`), chronic-care packages per enrolled patient-day,
+and what the investment engine buys. Which flows exist depends on the regime's levers in
+the row's period (docs/model.md section 5, the "money" row).
+
+`cost_total_dkk` is the sum of the flows to `provider`: every resource the scenario uses,
+whoever pays. Transfers between payers (user payments, KMF, delayed-discharge payments,
+the state's investment-engine grant) are not in it, so nothing is counted twice; the
+grant enters the total once, as the region's spending of it on care near home that the
+model does not simulate — except under the `budget` decision rule, where the regions hand
+it to the operators of beds and teams and it is already in their place-days.
+
+The organisations weigh their decisions with the same flows (`cost_to`: a delayed day, an
+admission, one more bed or team place for a day), so the money and the incentives cannot
+disagree.
 """
 
 from __future__ import annotations
@@ -67,6 +80,21 @@ def money_flows(scenario: Scenario, period: Period) -> list[Flow]:
         Flow("gp_contacts", "region", "provider", "gp_contacts", c.gp_contact_dkk.value),
         Flow("sop_bed_days", runs, "provider", "sop_bed_days", c.sop_bed_day_dkk.value),
         Flow("home_treatment_days", runs, "provider", "ht_days", c.home_treatment_day_dkk.value),
+        Flow(
+            "sop_beds_provided",
+            runs,
+            "provider",
+            "sop_bed_days_provided",
+            c.sop_bed_place_day_dkk.value,
+        ),
+        Flow(
+            "team_places_on_duty",
+            runs,
+            "provider",
+            "ht_duty_place_days",
+            c.home_treatment_place_day_dkk.value,
+        ),
+        Flow("packages", "region", "provider", "package_days", c.package_patient_day_dkk.value),
         Flow("sop_user_payment", "citizen", runs, "sop_bed_days", payment),
         Flow("kmf", "municipality", "region", "admissions", kmf),
     ]
@@ -91,6 +119,10 @@ def money_flows(scenario: Scenario, period: Period) -> list[Flow]:
     if on("investment_engine"):
         per_day = rv.investment_dkk_per_1000_year.value / 1000.0 / DAYS_PER_YEAR
         flows.append(Flow("investment_engine", "state", "region", "person_days", per_day))
+        if scenario.organisations.decision_rule != "budget":  # else spent on beds and places
+            flows.append(
+                Flow("investment_engine_spending", "region", "provider", "person_days", per_day)
+            )
     return flows
 
 
@@ -108,7 +140,8 @@ def cost_to(flows: Sequence[Flow], payer: str, activity: Mapping[str, float]) ->
 
 
 def net_cost_columns(flows: Sequence[Flow]) -> list[pl.Expr]:
-    """Net cost per payer (`cost_<payer>_dkk`) and the resource cost (`cost_total_dkk`)."""
+    """Net cost per payer (`cost_<payer>_dkk`) and the resource cost (`cost_total_dkk`, the
+    flows paid to `provider`)."""
     columns = []
     for payer in PAYERS:
         terms = [f.amount for f in flows if f.payer == payer]

@@ -488,7 +488,8 @@ def costs_by_payer(kpis: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
         ),
         title,
         "Net cost of each payer over the reporting window (what it pays minus what it "
-        "receives, DKK million), and the resource cost of all activity; one panel per payer "
+        "receives, DKK million), and the resource cost of all activity, capacity provided, "
+        "packages and investment, whoever pays; one panel per payer "
         "on its own scale so that small payers (citizens) stay visible; error bars are 95% CIs "
         "over replications.",
         f"{len(cols)} bar-chart panels, one per payer, one bar per scenario with 95% "
