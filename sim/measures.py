@@ -299,6 +299,33 @@ RATE_MEASURES: tuple[Measure, ...] = (
         "rate",
         ratio=("admission_deaths_30d", "admissions"),
     ),
+    Measure(
+        "sop_occupancy",
+        "Occupancy of intermediate-care beds",
+        "share of bed-days provided",
+        "sop_bed_days / sop_bed_days_provided. Beds count where they stand and bed-days where "
+        "the patient lives, and provided bed-days are shared to groups by person-days: read it "
+        "for all groups of an area whose patients use its own beds (national, or any area "
+        "without pooling).",
+        "rate",
+        ratio=("sop_bed_days", "sop_bed_days_provided"),
+    ),
+    Measure(
+        "sop_stepup_occupancy",
+        "Intermediate-care beds used for step-up",
+        "share of bed-days provided",
+        "sop_stepup_bed_days / sop_bed_days_provided: the beds that replace an admission, as "
+        "published evaluations of municipal acute beds measure them (read as sop_occupancy).",
+        "rate",
+        ratio=("sop_stepup_bed_days", "sop_bed_days_provided"),
+    ),
+    Measure(
+        "sop_stepup_admissions",
+        "Intermediate-care admissions, step-up",
+        "count",
+        "sop_admissions - sop_stepdowns: stays that replaced a hospital admission.",
+        "rate",
+    ),
     Measure("population", "Mean population", "persons", "person_days / period length.", "rate"),
     Measure(
         "admissions_per_1000_year",

@@ -72,3 +72,21 @@ def test_agents_periods_in_time_order_and_no_decision_is_null():
     ]
     assert tidy["decision"].to_list() == ["invest", None, "keep", "cut", None]
     assert [m.name for m, _ in fields(AGENTS)][-1] == "decision"
+
+
+def test_stepup_use_is_reported_apart_from_stepdown(teaching_run_dir):
+    """Step-up admissions and step-down placements add up to every intermediate-care
+    admission; beds used for step-up are part of the beds used, never more than provided."""
+    kpis = pl.read_parquet(teaching_run_dir / "kpis.parquet").filter(
+        pl.col("sop_bed_days_provided") > 0
+    )
+    assert kpis.height
+    total = kpis["sop_stepup_admissions"] + kpis["sop_stepdowns"]
+    assert (total == kpis["sop_admissions"]).all()
+    assert (kpis["sop_stepup_admissions"] >= 0).all()
+    assert (kpis["sop_stepup_occupancy"] <= kpis["sop_occupancy"] + 1e-12).all()
+    # beds are provided where they stand and used by whoever they serve: only a whole
+    # area's patients, all groups, fill exactly the beds provided to it
+    national = kpis.filter((pl.col("area_level") == "national") & (pl.col("group") == "all"))
+    assert (national["sop_occupancy"] <= 1.0 + 1e-9).all()
+    assert national["sop_stepup_occupancy"].min() > 0

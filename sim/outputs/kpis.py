@@ -7,6 +7,7 @@ docs/model.md section 9 are a stable interface: renaming one is a breaking chang
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
@@ -15,7 +16,7 @@ from sim.config.schema import GROUPS
 from sim.constants import DAYS_PER_YEAR
 from sim.flow.counters import C
 from sim.flow.inputs import FlowInputs
-from sim.measures import COUNTER_MEASURES, COUNTERS, MEASURES
+from sim.measures import COUNTER_MEASURES, COUNTERS, MEASURES, RATE_MEASURES
 
 AREA_LEVELS: tuple[str, ...] = ("national", "region", "region_reform", "council", "municipality")
 ALL_GROUPS = "all"
@@ -95,13 +96,22 @@ def ratio(name: str) -> pl.Expr:
     return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).otherwise(None).alias(name)
 
 
+def derived(columns: Sequence[str]) -> list[pl.Expr]:
+    """The registered ratios (and step-up admissions) computable from these counters: the
+    same definitions for a KPI row and for sums over rows."""
+    have = set(columns)
+    out = [ratio(m.name) for m in RATE_MEASURES if m.ratio and set(m.ratio) <= have]
+    if {"sop_admissions", "sop_stepdowns"} <= have:
+        stepups = pl.col("sop_admissions") - pl.col("sop_stepdowns")
+        out.append(stepups.alias("sop_stepup_admissions"))
+    return out
+
+
 def add_rates(df: pl.DataFrame) -> pl.DataFrame:
     """Derived indicators of every KPI row."""
     persons = pl.col("person_days") / pl.col("period_days")
     return df.with_columns(
-        ratio("readmission_rate_30d"),
-        ratio("mean_wait_sop_days"),
-        ratio("mean_stay_days"),
+        *derived(df.columns),
         persons.alias("population"),
         pl.when(persons > 0)
         .then(pl.col("admissions") / persons * 1000.0 * DAYS_PER_YEAR / pl.col("period_days"))

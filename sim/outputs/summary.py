@@ -15,7 +15,7 @@ import polars as pl
 from scipy.special import stdtrit
 
 from sim.measures import COSTS, COUNTERS, MEASURES, label
-from sim.outputs.kpis import ratio
+from sim.outputs.kpis import derived
 
 #: KPIs in the printed summary: (column, label, format); labels from the registry.
 HEADLINE: tuple[tuple[str, str, str], ...] = tuple(
@@ -49,7 +49,7 @@ def whole_window(
         .group_by(["scenario", "draw", "replication", "area"], maintain_order=True)
         .agg([pl.col(c).sum() for c in sums])
     )
-    return out.with_columns(ratio("readmission_rate_30d"), ratio("mean_wait_sop_days"))
+    return out.with_columns(*derived(sums))
 
 
 def t_quantile(p: float, df: int) -> float:
