@@ -35,11 +35,14 @@ def one(target: int | None) -> dict:
         "simulation.period=year",
     ]
     if target is not None:
-        probe = build_inputs(full.scenario, full.geography, streams(1, 0)["population"]).cohort.size
+        probe_rng = streams(1, 0)
+        probe = build_inputs(
+            full.scenario, full.geography, probe_rng["population"], probe_rng["practices"]
+        ).cohort.size
         overrides.append(f"population.scale={min(1.0, target / probe):.6f}")
     spec = load_scenario(CONFIG, overrides)
     rng = streams(1, 0)
-    inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
+    inputs = build_inputs(spec.scenario, spec.geography, rng["population"], rng["practices"])
     eng = NumbaEngine(inputs, rng)
     start = time.perf_counter()
     for k, period in enumerate(inputs.periods):

@@ -354,9 +354,22 @@ class ChronicPackages(Strict):
         return v
 
 
+class Practices(Strict):
+    """General practices inside each municipality and how much they differ."""
+
+    list_size: PositiveNumber = Field(
+        description="Inhabitants per general practice (clinic); sets practices per municipality."
+    )
+    followup_sd: Number = Field(
+        description="Standard deviation of the log practice effect (mean 1) on the "
+        "post-discharge excess episodes; 0 = all practices alike."
+    )
+
+
 class GeneralPractice(Strict):
     capacity_factor: Number = Field(description="Multiplier on each area's GP capacity.")
     packages: ChronicPackages
+    practices: Practices
 
 
 class Responsibility(Strict):
