@@ -369,7 +369,11 @@ class Practices(Strict):
 class GeneralPractice(Strict):
     capacity_factor: Number = Field(description="Multiplier on each area's GP capacity.")
     packages: ChronicPackages
-    practices: Practices
+    practices: Practices | None = Field(
+        None,
+        description="General practices; absent: one practice per municipality, all alike "
+        "(the model before practices, so older run manifests still replay).",
+    )
 
 
 class Responsibility(Strict):

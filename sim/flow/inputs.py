@@ -177,7 +177,10 @@ def group_of(conditions: np.ndarray) -> np.ndarray:
 
 
 def practice_counts(scenario: Scenario, geo: Geography) -> np.ndarray:
-    """Practices per municipality: its simulated inhabitants over the list size, at least 1."""
+    """Practices per municipality: its simulated inhabitants over the list size, at least 1
+    (exactly 1 without `settings.gp.practices`)."""
+    if scenario.settings.gp.practices is None:
+        return np.ones(geo.n, dtype=np.int64)
     list_size = scenario.settings.gp.practices.list_size.value
     return np.maximum(1, np.rint(geo.population * scenario.population.scale / list_size)).astype(
         np.int64
@@ -193,7 +196,8 @@ def draw_practices(
     count = practice_counts(scenario, geo)
     first = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
     muni = np.repeat(np.arange(geo.n, dtype=np.int64), count)
-    sd = scenario.settings.gp.practices.followup_sd.value
+    given = scenario.settings.gp.practices
+    sd = 0.0 if given is None else given.followup_sd.value
     effect = np.exp(sd * rng.standard_normal(muni.size) - 0.5 * sd * sd)
     slot_u = rng.random(slots)
     return Practices(muni, first, count, effect, slot_u)

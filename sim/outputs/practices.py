@@ -56,9 +56,14 @@ def sort_practices(df: pl.DataFrame) -> pl.DataFrame:
 
 def yearly(practices: pl.DataFrame) -> pl.DataFrame:
     """Each practice's counters per calendar year of the reported periods (the year is the
-    period label's first four characters: 2027, 2027Q1, 2027-01)."""
+    period label's first four characters: 2027, 2027Q1, 2027-01; `window` stays itself)."""
     return (
-        practices.with_columns(pl.col("period").str.slice(0, 4).alias("year"))
+        practices.with_columns(
+            pl.when(pl.col("period") == "window")
+            .then(pl.col("period"))
+            .otherwise(pl.col("period").str.slice(0, 4))
+            .alias("year")
+        )
         .group_by(["scenario", "draw", "replication", "year", "practice"], maintain_order=True)
         .agg(
             pl.col("municipality").first(),
@@ -73,14 +78,22 @@ def yearly(practices: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def practice_years(practices: pl.DataFrame, min_days: float = 360.0) -> pl.DataFrame:
+    """Each practice's complete calendar years with a discharge; a reporting window without
+    a complete year counts as one 'year' (`window`), so short runs still show a spread."""
+    per_year = yearly(practices)
+    complete = per_year.filter(pl.col("period_days") >= min_days)
+    if complete.height == 0:
+        complete = yearly(practices.with_columns(pl.lit("window").alias("period")))
+    return complete.filter(pl.col("discharges") > 0)
+
+
 def readmission_spread(practices: pl.DataFrame, min_days: float = 360.0) -> pl.DataFrame:
     """p10, p50 and p90 across practices of their observed annual 65+ readmission rates,
     per scenario, draw, replication and complete year — observed rates, binomial noise of
     small practices included, as the published indicator counts them. Practices without a
     discharge in the year have no rate and are left out."""
-    per_year = yearly(practices).filter(
-        (pl.col("period_days") >= min_days) & (pl.col("discharges") > 0)
-    )
+    per_year = practice_years(practices, min_days)
     rate = pl.col("readmissions_30d") / pl.col("discharges")
     return (
         per_year.with_columns(rate.alias("rate"))

@@ -829,11 +829,9 @@ def practice_targets() -> dict[str, float]:
 def practice_readmission(practices: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
     """The distribution of practices' observed annual 65+ readmission rates per scenario,
     with the published best and worst deciles."""
-    from sim.outputs.practices import readmission_spread, yearly
+    from sim.outputs.practices import practice_years, readmission_spread
 
-    per_year = yearly(practices).filter(
-        (pl.col("period_days") >= 360.0) & (pl.col("discharges") > 0)
-    )
+    per_year = practice_years(practices)
     if per_year.height == 0:
         return None
     per_year = per_year.with_columns(
@@ -896,7 +894,8 @@ def practice_readmission(practices: pl.DataFrame, out: Path, ctx: Context) -> Dr
         table,
         title,
         "Observed 30-day readmission rate of each general practice's patients aged 65+ per "
-        "calendar year (every replication and complete year pooled; the binomial noise of "
+        "calendar year (every replication and complete year pooled; a run shorter than a year: "
+        "its whole window; the binomial noise of "
         "small practices included, as in the published indicator); dotted lines = the "
         "scenario's 10th and 90th percentiles; grey = beyond the published best decile "
         "(< 11 %) and worst decile (> 22 %) of 2018 (configs/denmark/targets.yaml).",
