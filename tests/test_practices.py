@@ -2,6 +2,7 @@
 
 Fixed seeds; tolerances from theory, never tuned."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.flow.inputs import build_inputs, draw_practices
 from sim.outputs.equity import equity_table, theil_index
+from sim.outputs.practices import readmission_spread
 from sim.rng import streams
 from sim.run.runner import load_scenario, replication_table
 
@@ -47,6 +49,50 @@ def test_alike_practices_change_no_number_however_many_there_are():
     assert p_many["practice"].n_unique() > 30
     assert few.equals(many)
     assert (p_many["practice_effect"] == 1.0).all()
+
+
+def test_alike_practices_are_the_model_without_practices():
+    """sd 0 against a scenario with no `settings.gp.practices` at all (one practice per
+    municipality, effect 1: the model before practices): the same KPI table."""
+    spec = load_scenario(TEACHING, [*SHORT, "settings.gp.practices.followup_sd=0"])
+    sc = spec.scenario
+    gp = sc.settings.gp.model_copy(update={"practices": None})
+    bare = sc.model_copy(update={"settings": sc.settings.model_copy(update={"gp": gp})})
+    without = dataclasses.replace(spec, scenario=bare)
+    a = replication_table(spec, 0, seed=8).kpis
+    b = replication_table(without, 0, seed=8).kpis
+    assert a.equals(b)
+
+
+def test_readmission_spread_reads_observed_annual_rates():
+    """Ten practices with 100 discharges in a full year and 0..9 readmissions each (rates
+    0 %..9 %): p10, p50, p90 are numpy's linear quantiles of those rates."""
+    rows = [
+        dict(
+            scenario="s",
+            draw=0,
+            replication=0,
+            period=f"2027Q{q}",
+            period_days=91.25,
+            practice=i,
+            municipality="A",
+            council="C",
+            practice_effect=1.0,
+            patients=1.0,
+            person_days=91.25,
+            admissions=25,
+            discharges=25,
+            readmissions_30d=i if q == 1 else 0,
+            delayed_discharge_days=0.0,
+        )
+        for i in range(10)
+        for q in (1, 2, 3, 4)
+    ]
+    spread = readmission_spread(pl.DataFrame(rows))
+    rates = np.arange(10) / 100.0
+    assert spread["p10"][0] == pytest.approx(np.quantile(rates, 0.1))
+    assert spread["p90"][0] == pytest.approx(np.quantile(rates, 0.9))
+    assert spread["mean"][0] == pytest.approx(rates.mean())
 
 
 def test_practices_differ_when_their_effect_varies_and_both_scenarios_draw_the_same():
