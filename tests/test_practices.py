@@ -20,6 +20,7 @@ from sim.run.runner import load_scenario, replication_table
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "configs" / "teaching.yaml"
 REFORM = ROOT / "configs" / "teaching-reform.yaml"
+NATIONAL = ROOT / "configs" / "denmark" / "current.yaml"
 SHORT = ["simulation.end=2026-07-01", "simulation.warmup_days=60"]
 FLOW = [  # every counter the kernel writes; costs are derived from them
     "admissions",
@@ -108,7 +109,7 @@ def test_practices_differ_when_their_effect_varies_and_both_scenarios_draw_the_s
 def test_practice_effect_has_mean_one():
     """Log-normal with mean 1: the sample mean of 20,000 effects lies within 4 standard
     errors of 1 (sd of a log-normal with log-sd s: sqrt(exp(s^2) - 1))."""
-    spec = load_scenario(TEACHING, ["settings.gp.practices.list_size=0.1"])
+    spec = load_scenario(NATIONAL, ["settings.gp.practices.list_size=200"])
     s = spec.scenario.settings.gp.practices.followup_sd.value
     pr = draw_practices(spec.scenario, spec.geography, streams(3, 0)["practices"], 10)
     assert pr.n > 20_000
@@ -213,6 +214,31 @@ def test_equity_table_counts_councils_better_and_worse():
     assert dict(zip(count["statistic"], count["value"])) == {"better": 1.0, "worse": 0.0}
     theil = eq.filter((pl.col("statistic") == "theil") & (pl.col("area_level") == "council"))
     assert (theil["value"] > 0).all()
+
+
+@pytest.mark.parametrize(
+    "setting, words",
+    [
+        ("settings.gp.practices.list_size=5", "at least 100"),
+        ("settings.gp.practices.followup_sd=7", "at most 3"),
+        ("settings.gp.practices.list_size=0", "greater than 0"),
+    ],
+)
+def test_bad_practice_settings_are_bad_input(tmp_path, setting, words):
+    args = [
+        "run",
+        str(TEACHING),
+        "--out",
+        str(tmp_path / "r"),
+        "--quiet",
+        "--no-report",
+        "--set",
+        setting,
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.output.split())
+    assert "Traceback" not in result.output
 
 
 def test_run_writes_practices_and_equity_and_replay_verifies_them(tmp_path, monkeypatch):

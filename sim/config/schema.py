@@ -354,6 +354,10 @@ class ChronicPackages(Strict):
         return v
 
 
+MIN_LIST_SIZE = 100.0
+MAX_PRACTICE_SD = 3.0
+
+
 class Practices(Strict):
     """General practices inside each municipality and how much they differ."""
 
@@ -364,6 +368,20 @@ class Practices(Strict):
         description="Standard deviation of the log practice effect (mean 1) on the "
         "post-discharge excess episodes; 0 = all practices alike."
     )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Practices:
+        if self.list_size.value < MIN_LIST_SIZE:
+            raise ValueError(
+                f"list_size must be at least {MIN_LIST_SIZE:g} inhabitants per practice "
+                f"(got {self.list_size.value:g}): smaller lists make more practices than patients"
+            )
+        if self.followup_sd.value > MAX_PRACTICE_SD:
+            raise ValueError(
+                f"followup_sd must be at most {MAX_PRACTICE_SD:g} (got {self.followup_sd.value:g})"
+                ": a log-sd beyond that puts nearly all follow-up failure in a few practices"
+            )
+        return self
 
 
 class GeneralPractice(Strict):
