@@ -27,7 +27,7 @@ from sim.run.runner import load_scenario, make_engine
 def measure(engine: str, spec, seed: int, trace_memory: bool = False) -> dict:
     """One replication; with trace_memory the peak traced allocation (slower, not timed)."""
     rng = streams(seed, 0)
-    inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
+    inputs = build_inputs(spec.scenario, spec.geography, rng["population"], rng["practices"])
     if trace_memory:
         tracemalloc.start()
     start = time.perf_counter()

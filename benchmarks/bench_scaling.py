@@ -37,7 +37,10 @@ def one(target: int | None) -> dict:
         "simulation.period=year",
     ]
     if target is not None:  # the first municipalities of the file up to the target size
-        cohort = build_inputs(full.scenario, full.geography, streams(1, 0)["population"]).cohort
+        probe = streams(1, 0)
+        cohort = build_inputs(
+            full.scenario, full.geography, probe["population"], probe["practices"]
+        ).cohort
         sizes = np.bincount(cohort.muni, minlength=full.geography.n)
         n = int(np.searchsorted(np.cumsum(sizes), target)) + 1
         overrides.append(
@@ -45,7 +48,7 @@ def one(target: int | None) -> dict:
         )
     spec = load_scenario(CONFIG, overrides)
     rng = streams(1, 0)
-    inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
+    inputs = build_inputs(spec.scenario, spec.geography, rng["population"], rng["practices"])
     eng = NumbaEngine(inputs, rng)
     start = time.perf_counter()
     for k, period in enumerate(inputs.periods):

@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # polars is imported where a table is read: `sektorsim --help
 MARKER = "manifest.json"
 #: Every name sektorsim writes into an output directory; with --force only these may go.
 OURS = frozenset({
-    MARKER, "kpis.parquet", "agents.parquet", "analysis.parquet", "decomposition.parquet",
+    MARKER, "kpis.parquet", "agents.parquet", "practices.parquet", "equity.parquet",
+    "analysis.parquet", "decomposition.parquet",
     "fit.csv", "fit.parquet", "fit.png", "history.parquet", "calibrated.yaml", "report.html",
     "report.md", "stress-des.md", "figures", "parts", "experiment.json", "validation.json",
 })  # fmt: skip

@@ -363,6 +363,8 @@ TARGET_LABELS: dict[str, str] = {
     "delayed_discharge_days_per_year": "delayed-discharge bed-days a year",
     "sop_mean_stay_days": "intermediate-care stay (days)",
     "mortality_30d_after_admission": "deaths within 30 days of an admission, per admission",
+    "practice_readmission_p10": "30-day readmission of the 65+, best decile of GP practices",
+    "practice_readmission_p90": "30-day readmission of the 65+, worst decile of GP practices",
 }
 
 #: The key and bookkeeping columns of kpis.parquet (not measures: what a row is about).
@@ -465,3 +467,85 @@ COSTS: tuple[str, ...] = tuple(m.name for m in COST_MEASURES)
 def label(name: str) -> str:
     """A measure's human label, or the name itself for anything unregistered."""
     return MEASURES[name].label if name in MEASURES else name
+
+
+# ------------------------------------------------------------ practices and equity
+def _field(name: str, label: str, unit: str, description: str) -> Measure:
+    return Measure(name, label, unit, description, "key", cross_validated=False)
+
+
+#: Columns of practices.parquet: one row per scenario × draw × replication × reported
+#: period × general practice; counters for the practice's patients aged 65+.
+PRACTICE_FIELDS: tuple[Measure, ...] = (
+    _field("scenario", "Scenario", "name", "The scenario's name."),
+    _field("draw", "Parameter draw", "index", "Parameter draw; 0 = the configured values."),
+    _field("replication", "Replication", "index", "Replication number."),
+    _field("period", "Period", "label", "Reporting period (as in kpis.parquet)."),
+    _field("period_days", "Days in period", "days", "Length of the period."),
+    _field("practice", "Practice", "id", "General practice number, 0.. in municipality order."),
+    _field("municipality", "Municipality", "name", "The practice's municipality."),
+    _field("council", "Health council", "name", "The municipality's health council."),
+    _field(
+        "practice_effect",
+        "Practice effect",
+        "multiplier",
+        "The practice's drawn multiplier on its patients' post-discharge excess episodes "
+        "(log-normal, mean 1; settings.gp.practices.followup_sd).",
+    ),
+    _field(
+        "patients", "Patients 65+", "persons", "Mean patients aged 65+: person_days / period_days."
+    ),
+    _field(
+        "person_days", "Person-days 65+", "days", "Days lived aged 65+ by the practice's patients."
+    ),
+    _field("admissions", "Admissions 65+", "count", "Acute admissions of patients aged 65+."),
+    _field("discharges", "Discharges 65+", "count", "Discharges of patients aged 65+."),
+    _field(
+        "readmissions_30d",
+        "30-day readmissions 65+",
+        "count",
+        "Acute readmissions within 30 days, counted on the index discharge (aged 65+ then).",
+    ),
+    _field(
+        "delayed_discharge_days",
+        "Delayed-discharge days 65+",
+        "days",
+        "Bed-days waiting for an intermediate-care bed, patients aged 65+.",
+    ),
+)
+
+#: Columns of equity.parquet (sim/outputs/equity.py).
+EQUITY_FIELDS: tuple[Measure, ...] = (
+    _field(
+        "kind",
+        "Kind",
+        "name",
+        "`spread`: a statistic across the areas of a level, per scenario; `difference`: "
+        "the paired reform − baseline difference of one council; `councils`: how many "
+        "councils are better or worse off.",
+    ),
+    _field("scenario", "Scenario", "name", "The scenario (for differences: the compared one)."),
+    _field("baseline", "Baseline", "name", "For differences: the scenario compared with."),
+    _field("draw", "Parameter draw", "index", "Parameter draw; 0 = the configured values."),
+    _field("area_level", "Area level", "name", "municipality, council or practice."),
+    _field("area", "Area", "name", "The council of a difference row; `all` otherwise."),
+    _field(
+        "measure",
+        "Measure",
+        "name",
+        "readmission_rate_30d, admissions_per_1000_year or delayed_days_per_1000_year, over "
+        "the whole reporting window (practices: patients aged 65+).",
+    ),
+    _field(
+        "statistic",
+        "Statistic",
+        "name",
+        "p10, p50, p90 across areas; theil (Theil T index of admissions per person, "
+        "weighted by person-years); difference; better, worse (councils whose 95 % CI lies "
+        "wholly below or above 0; lower is better for every measure).",
+    ),
+    _field("value", "Value", "as measure", "Mean over replications."),
+    _field("ci_low", "95% CI low", "as measure", "Student-t interval over replications."),
+    _field("ci_high", "95% CI high", "as measure", "Student-t interval over replications."),
+    _field("replications", "Replications", "count", "Replications the value is taken over."),
+)

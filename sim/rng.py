@@ -13,9 +13,19 @@ import zlib
 import numpy as np
 
 #: The streams of one replication: the population, the patients' clocks (episodes,
-#: deaths), routing decisions, lengths of stay, entries of new patients, and the
-#: organisation agents (Mesa's model RNG).
-STREAMS: tuple[str, ...] = ("population", "clock", "route", "stay", "entry", "organisations")
+#: deaths), routing decisions, lengths of stay, entries of new patients, the
+#: organisation agents (Mesa's model RNG), and the general practices (each practice's
+#: random effect and which practice of their municipality a patient belongs to; a stream
+#: of its own, so that practices shift no other draw).
+STREAMS: tuple[str, ...] = (
+    "population",
+    "clock",
+    "route",
+    "stay",
+    "entry",
+    "organisations",
+    "practices",
+)
 
 
 def stream_key(name: str) -> int:

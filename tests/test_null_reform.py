@@ -42,7 +42,7 @@ def _neutral(spec: ScenarioSpec) -> ScenarioSpec:
 
 
 def _kpis(spec: ScenarioSpec) -> pl.DataFrame:
-    kpis, _ = replication_table(spec, 0, seed=11)
+    kpis, _, _ = replication_table(spec, 0, seed=11)
     return kpis.drop("scenario")
 
 

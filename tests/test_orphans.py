@@ -166,8 +166,10 @@ def test_two_runs_into_one_directory_never_interleave(tmp_path):
     assert b"in use" in errors or b"--force" in errors
     assert sorted(p.name for p in out.iterdir()) == [
         "agents.parquet",
+        "equity.parquet",
         "kpis.parquet",
         "manifest.json",
+        "practices.parquet",
         "stress-des.md",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

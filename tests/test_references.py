@@ -47,6 +47,8 @@ PACKAGE = ROOT / "sim"
 CREATED_BY_RUNS: dict[str, str] = {
     "kpis.parquet": "KPI table every `sektorsim run`/`batch` writes to its run directory",
     "agents.parquet": "organisation agents' table every run writes",
+    "practices.parquet": "general practices' table every `sektorsim run` writes",
+    "equity.parquet": "equity table (spread across areas, who gains) every run writes",
     "manifest.json": "run manifest every run, calibration and batch writes",
     "report.html": "self-contained report every run, batch and validation writes",
     "report.md": "Markdown twin of report.html",

@@ -36,12 +36,12 @@ def test_null_case_reform_configured_as_today_is_identical(tmp_path):
         on, scenario=with_reform(on.scenario, neutral_reform(on.scenario))
     )
     for rep in range(2):
-        a, agents_a = replication_table(today, rep, seed=3)
-        b, agents_b = replication_table(neutral, rep, seed=3)
+        a, agents_a, _ = replication_table(today, rep, seed=3)
+        b, agents_b, _ = replication_table(neutral, rep, seed=3)
         assert a.select(FLOW_COLUMNS).equals(b.select(FLOW_COLUMNS))
     # ... and the reform's real values do change outcomes, so the test above can fail
-    c, _ = replication_table(on, 0, seed=3)
-    a, _ = replication_table(today, 0, seed=3)
+    c, _, _ = replication_table(on, 0, seed=3)
+    a, _, _ = replication_table(today, 0, seed=3)
     assert not a.select(FLOW_COLUMNS).equals(c.select(FLOW_COLUMNS))
 
 
@@ -52,7 +52,7 @@ def test_money_is_conserved_per_period(levers):
     spec = load_scenario(
         TEACHING, ["regime.reform_date=2026-01-01"] + [f"regime.levers.{x}=true" for x in levers]
     )
-    kpis, _ = replication_table(spec, 0, seed=5)
+    kpis, _, _ = replication_table(spec, 0, seed=5)
     paid = sum(kpis[f"cost_{p}_dkk"] for p in PAYERS)
     # net payments of all payers = resource costs paid to providers, row by row
     np.testing.assert_allclose(
@@ -77,7 +77,7 @@ def test_money_moves_between_the_right_payers():
     ) in r
     assert not any(n == "delayed_discharge_payment" for n, _, _ in r)  # the region would pay itself
     assert ("investment_engine", "state", "region") in r
-    kpis, _ = replication_table(reform, 0, seed=5)
+    kpis, _, _ = replication_table(reform, 0, seed=5)
     assert (
         kpis.filter(pl.col("area_level") == "national")["cost_citizen_dkk"].sum() == 0
     )  # no user payment

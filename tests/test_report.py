@@ -19,6 +19,8 @@ FIGURES = [
     "care_near_home",
     "costs_by_payer",
     "councils_readmission",
+    "practices_readmission",
+    "equity_councils",
 ]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -45,10 +45,10 @@ def test_the_statistic_finds_a_trend_when_there_is_one():
 def quarterly() -> dict[str, np.ndarray]:
     spec = load_scenario(CURRENT, ["population.scale=0.1"])
     tables = run_tasks([spec], [Task(0, r) for r in range(REPLICATIONS)], seed=2027)
-    kpis = pl.concat([k for k, _ in tables]).filter(
+    kpis = pl.concat([t.kpis for t in tables]).filter(
         (pl.col("area_level") == "national") & (pl.col("group") == "all")
     )
-    agents = pl.concat([a for _, a in tables]).filter(pl.col("agent_type") == "municipality")
+    agents = pl.concat([t.agents for t in tables]).filter(pl.col("agent_type") == "municipality")
     reported = sorted(kpis["period"].unique().to_list())
     beds = (
         agents.filter(pl.col("period").is_in(reported))

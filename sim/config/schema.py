@@ -360,9 +360,44 @@ class ChronicPackages(Strict):
         return v
 
 
+MIN_LIST_SIZE = 100.0
+MAX_PRACTICE_SD = 3.0
+
+
+class Practices(Strict):
+    """General practices inside each municipality and how much they differ."""
+
+    list_size: PositiveNumber = Field(
+        description="Inhabitants per general practice (clinic); sets practices per municipality."
+    )
+    followup_sd: Number = Field(
+        description="Standard deviation of the log practice effect (mean 1) on the "
+        "post-discharge excess episodes; 0 = all practices alike."
+    )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Practices:
+        if self.list_size.value < MIN_LIST_SIZE:
+            raise ValueError(
+                f"list_size must be at least {MIN_LIST_SIZE:g} inhabitants per practice "
+                f"(got {self.list_size.value:g}): smaller lists make more practices than patients"
+            )
+        if self.followup_sd.value > MAX_PRACTICE_SD:
+            raise ValueError(
+                f"followup_sd must be at most {MAX_PRACTICE_SD:g} (got {self.followup_sd.value:g})"
+                ": a log-sd beyond that puts nearly all follow-up failure in a few practices"
+            )
+        return self
+
+
 class GeneralPractice(Strict):
     capacity_factor: Number = Field(description="Multiplier on each area's GP capacity.")
     packages: ChronicPackages
+    practices: Practices | None = Field(
+        None,
+        description="General practices; absent: one practice per municipality, all alike "
+        "(the model before practices, so older run manifests still replay).",
+    )
 
 
 class Responsibility(Strict):

@@ -58,3 +58,16 @@ ADMISSION_WAIT_DAYS = C["admission_wait_days"]
 ENTRIES = C["entries"]
 PERSON_DAYS = C["person_days"]
 PACKAGE_DAYS = C["package_days"]
+
+#: Counters per general practice (period, practice, counter), for patients aged 65+ at the
+#: time of the count (a readmission at the age of its index discharge); names as in COUNTERS.
+PRACTICE_COUNTERS: tuple[str, ...] = (
+    "discharges",
+    "readmissions_30d",
+    "admissions",
+    "person_days",
+    "delayed_discharge_days",
+)
+N_PRACTICE_COUNTERS = len(PRACTICE_COUNTERS)
+P_DISCHARGES, P_READMISSIONS, P_ADMISSIONS, P_PERSON_DAYS, P_DELAYED_DAYS = range(5)
+assert all(name in C for name in PRACTICE_COUNTERS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.flow import kernel
-from sim.flow.counters import N_COUNTERS
+from sim.flow.counters import N_COUNTERS, N_PRACTICE_COUNTERS
 from sim.flow.inputs import N_GROUPS, FlowInputs, PeriodSettings
 
 #: Initial heap slots per patient. Clocks due after the current period are parked on the
@@ -21,6 +21,9 @@ def kernel_params(inputs: FlowInputs) -> kernel.KParams:
         hosp_of_muni=un.hosp_of_muni,
         sop_of_muni=un.sop_of_muni,
         ht_of_muni=un.ht_of_muni,
+        practice_effect=inputs.practices.effect,
+        practice_first=inputs.practices.first,
+        practice_count=inputs.practices.count,
     )
     typed = {
         k: (
@@ -100,6 +103,8 @@ def new_state(inputs: FlowInputs, trace_ids: np.ndarray | None = None) -> dict[s
         frailty=fill(c.frailty, np.int64),
         cond=fill(c.conditions, np.int64),
         pkg_u=fill(c.pkg_u, np.float64),
+        practice=fill(c.practice, np.int64),
+        prac_u=fill(inputs.practices.slot_u[:n], np.float64),
         risk=f64(),
         loc=loc,
         unit=i64(-1),
@@ -145,6 +150,7 @@ def new_state(inputs: FlowInputs, trace_ids: np.ndarray | None = None) -> dict[s
         seq=np.zeros(1, dtype=np.int64),
         now=np.zeros(1),
         counts=np.zeros((n_periods, n_muni, N_GROUPS, N_COUNTERS)),
+        pcounts=np.zeros((n_periods, inputs.practices.n, N_PRACTICE_COUNTERS)),
         note=np.zeros(1, dtype=np.int64),
         tr_ids=traced,
         tr_last=tr_last,
@@ -176,6 +182,11 @@ class NumbaEngine:
     @property
     def counts(self) -> np.ndarray:
         return self.arrays["counts"]
+
+    @property
+    def practice_counts(self) -> np.ndarray:
+        """(period, practice, counter) for patients aged 65+ (counters.PRACTICE_COUNTERS)."""
+        return self.arrays["pcounts"]
 
     @property
     def trace_log(self) -> np.ndarray:

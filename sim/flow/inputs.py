@@ -35,6 +35,7 @@ class Cohort:
     conditions: np.ndarray  # int64 bitmask over CONDITIONS
     male: np.ndarray  # bool
     pkg_u: np.ndarray  # float64, fixed uniform for package enrolment
+    practice: np.ndarray  # int64, the patient's general practice (in their municipality)
 
     @property
     def size(self) -> int:
@@ -135,6 +136,22 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Practices:
+    """The general practices of a run: practices of municipality m are the ids
+    first[m] .. first[m] + count[m] - 1. Drawn from the practices stream only."""
+
+    muni: np.ndarray  # (practice,) int64, the practice's municipality
+    first: np.ndarray  # (municipality,) int64
+    count: np.ndarray  # (municipality,) int64, at least one per municipality
+    effect: np.ndarray  # (practice,) multiplier on the post-discharge excess, mean 1
+    slot_u: np.ndarray  # (patient slot,) uniform that picks a slot's practice
+
+    @property
+    def n(self) -> int:
+        return int(self.muni.size)
+
+
+@dataclass(frozen=True)
 class FlowInputs:
     geography: Geography
     cohort: Cohort
@@ -142,6 +159,7 @@ class FlowInputs:
     units: Units
     periods: tuple[Period, ...]
     max_patients: int
+    practices: Practices
 
 
 def _band_table(value: dict[str, float]) -> np.ndarray:
@@ -158,11 +176,50 @@ def group_of(conditions: np.ndarray) -> np.ndarray:
     return kernel.groups_of(flat, len(CONDITIONS)).reshape(np.shape(conditions))
 
 
-def build_cohort(scenario: Scenario, geo: Geography, rng: np.random.Generator) -> Cohort:
-    """Draw the synthetic patients of every municipality (65+ and 50-64 with a condition)."""
+def practice_counts(scenario: Scenario, geo: Geography) -> np.ndarray:
+    """Practices per municipality: its simulated inhabitants over the list size, at least 1
+    (exactly 1 without `settings.gp.practices`)."""
+    if scenario.settings.gp.practices is None:
+        return np.ones(geo.n, dtype=np.int64)
+    list_size = scenario.settings.gp.practices.list_size.value
+    return np.maximum(1, np.rint(geo.population / list_size)).astype(np.int64)
+
+
+def draw_practices(
+    scenario: Scenario, geo: Geography, rng: np.random.Generator, slots: int
+) -> Practices:
+    """Each practice's random effect (log-normal, mean 1 on the natural scale), then one
+    uniform per patient slot that places the slot's patient in a practice of their
+    municipality. The same draws whatever the sd (so sd = 0 gives effects of exactly 1)."""
+    count = practice_counts(scenario, geo)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    muni = np.repeat(np.arange(geo.n, dtype=np.int64), count)
+    given = scenario.settings.gp.practices
+    sd = 0.0 if given is None else given.followup_sd.value
+    effect = np.exp(sd * rng.standard_normal(muni.size) - 0.5 * sd * sd)
+    slot_u = rng.random(slots)
+    return Practices(muni, first, count, effect, slot_u)
+
+
+def practice_of(practices: Practices, muni: np.ndarray, slot: np.ndarray) -> np.ndarray:
+    """The practice of patient slots in their municipalities (the kernel's own rule)."""
+    flat_m = np.ascontiguousarray(muni, dtype=np.int64).ravel()
+    flat_s = np.ascontiguousarray(slot, dtype=np.int64).ravel()
+    out = np.empty(flat_m.size, np.int64)
+    for i in range(flat_m.size):
+        out[i] = kernel.practice_from(
+            practices.first, practices.count, flat_m[i], practices.slot_u[flat_s[i]]
+        )
+    return out
+
+
+def build_cohort(
+    scenario: Scenario, geo: Geography, rng: np.random.Generator, practices: Practices
+) -> Cohort:
+    """Draw the synthetic patients of every municipality (65+ and 50-64 with a condition),
+    each in a general practice of their municipality (from the practices' own draws)."""
     pop = scenario.population
-    u65 = pop.under65_chronic_per_1000.value / 1000.0 * geo.population
-    counts = np.rint(np.column_stack([u65, geo.pop_by_band])).astype(np.int64)
+    counts = cohort_counts(scenario, geo)
     band = np.repeat(np.tile(np.arange(N_BANDS), geo.n), counts.ravel())
     muni = np.repeat(np.arange(geo.n), counts.sum(axis=1))
     n = band.size
@@ -190,7 +247,8 @@ def build_cohort(scenario: Scenario, geo: Geography, rng: np.random.Generator) -
     frailty = np.where(u < high, 2, np.where(u < high + medium, 1, 0)).astype(np.int64)
     male = rng.random(n) < pop.male_share.value
     pkg_u = rng.random(n)
-    return Cohort(muni, group_of(conditions), age0, frailty, conditions, male, pkg_u)
+    practice = practice_of(practices, muni, np.arange(n))
+    return Cohort(muni, group_of(conditions), age0, frailty, conditions, male, pkg_u, practice)
 
 
 def nearest_first(distance_km: np.ndarray) -> np.ndarray:
@@ -209,7 +267,6 @@ def build_params(scenario: Scenario, cohort: Cohort, geo: Geography) -> Params:
     ep, mo, tr, st = scenario.episodes, scenario.mortality, scenario.triage, scenario.settings
     pop = scenario.population
     frail = lambda hr: np.array([1.0, hr["medium"].value, hr["high"].value])  # noqa: E731
-    cohort_size = np.bincount(cohort.muni, minlength=geo.n).astype(np.float64)
     entry_frailty_high = pop.frailty.high.value["65-74"]
     entry_frailty_medium = pop.frailty.medium.value["65-74"]
     return Params(
@@ -261,7 +318,7 @@ def build_params(scenario: Scenario, cohort: Cohort, geo: Geography) -> Params:
         ht_mean=st.home_treatment.episode_mean_days.value,
         ht_followup_mean=st.home_treatment.followup_mean_days.value,
         ht_escalation=st.home_treatment.escalation.value,
-        entry_rate=pop.entry_per_1000_per_year.value / 1000.0 * cohort_size / DAYS_PER_YEAR,
+        entry_rate=pop_entry_rate(scenario, geo),
         entry_conditions=np.array([pop.prevalence[c].value["65-74"] for c in CONDITIONS]),
         entry_frailty=np.array(
             [
@@ -376,14 +433,35 @@ def simulated_geography(scenario: Scenario, geo: Geography) -> Geography:
     return geo.whole_councils(scenario.population.scale)
 
 
+def cohort_counts(scenario: Scenario, geo: Geography) -> np.ndarray:
+    """Patients at day 0 per municipality and band (build_cohort's counts, undrawn)."""
+    pop = scenario.population
+    u65 = pop.under65_chronic_per_1000.value / 1000.0 * geo.population
+    return np.rint(np.column_stack([u65, geo.pop_by_band])).astype(np.int64)
+
+
+def pop_entry_rate(scenario: Scenario, geo: Geography) -> np.ndarray:
+    """Entrants per day per municipality, in proportion to its cohort at day 0."""
+    per_muni = cohort_counts(scenario, geo).sum(axis=1).astype(np.float64)
+    return scenario.population.entry_per_1000_per_year.value / 1000.0 * per_muni / DAYS_PER_YEAR
+
+
 def build_inputs(
-    scenario: Scenario, geo: Geography, population_rng: np.random.Generator
+    scenario: Scenario,
+    geo: Geography,
+    population_rng: np.random.Generator,
+    practices_rng: np.random.Generator,
 ) -> FlowInputs:
-    """Everything fixed for one replication; the cohort comes from its own random stream."""
+    """Everything fixed for one replication; the cohort comes from its own random stream,
+    the general practices from theirs."""
     geo = simulated_geography(scenario, geo)
-    cohort = build_cohort(scenario, geo, population_rng)
-    params = build_params(scenario, cohort, geo)
     periods = build_periods(scenario)
-    expected_entries = float(params.entry_rate.sum()) * periods[-1].end
-    max_patients = cohort.size + int(expected_entries + 6.0 * np.sqrt(expected_entries + 1.0)) + 64
-    return FlowInputs(geo, cohort, params, build_units(geo), periods, max_patients)
+    n0 = int(cohort_counts(scenario, geo).sum())
+    per_day = pop_entry_rate(scenario, geo).sum()
+    expected_entries = float(per_day) * periods[-1].end
+    max_patients = n0 + int(expected_entries + 6.0 * np.sqrt(expected_entries + 1.0)) + 64
+    practices = draw_practices(scenario, geo, practices_rng, max_patients)
+    cohort = build_cohort(scenario, geo, population_rng, practices)
+    params = build_params(scenario, cohort, geo)
+    assert cohort.size == n0
+    return FlowInputs(geo, cohort, params, build_units(geo), periods, max_patients, practices)

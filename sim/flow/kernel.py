@@ -50,6 +50,8 @@ STATE_FIELDS = (
     "frailty",
     "cond",
     "pkg_u",
+    "practice",
+    "prac_u",
     "risk",
     "loc",
     "unit",
@@ -99,6 +101,7 @@ STATE_FIELDS = (
     "now",
     # output
     "counts",
+    "pcounts",
     # teaching trace (sektorsim trace): traced patients, their last seen state, the log
     "note",
     "tr_ids",
@@ -149,6 +152,9 @@ PARAM_FIELDS = (
     "entry_rate",
     "entry_conditions",
     "entry_frailty",
+    "practice_effect",
+    "practice_first",
+    "practice_count",
     "hosp_of_muni",
     "sop_of_muni",
     "ht_of_muni",
@@ -480,6 +486,33 @@ def count(st, k, p, what, amount):
     st.counts[k, st.muni[p], st.group[p], what] += amount
 
 
+@njit(cache=True)
+def days_to_65(st, p):
+    """Days from day 0 until patient p turns 65 (negative: 65 or older at day 0)."""
+    return (AGE_BAND_EDGES[0] - st.age0[p]) * DAYS_PER_YEAR
+
+
+@njit(cache=True)
+def count_practice(st, k, p, t, what, amount):
+    """A practice counter, for a patient aged 65+ at time t (an entrant is 65 at entry)."""
+    if t >= days_to_65(st, p) - 1e-6:
+        st.pcounts[k, st.practice[p], what] += amount
+
+
+@njit(cache=True)
+def count_practice_days(st, k, p, t0, t1, what):
+    """The part of the time interval [t0, t1] that patient p spends aged 65+."""
+    start = max(t0, days_to_65(st, p))
+    if t1 > start:
+        st.pcounts[k, st.practice[p], what] += t1 - start
+
+
+@njit(cache=True)
+def practice_from(first, n, m, u):
+    """The practice of a patient of municipality m with slot uniform u."""
+    return first[m] + min(np.int64(u * n[m]), n[m] - 1)
+
+
 # ---------------------------------------------------------------------- moves
 @njit(cache=True)
 def go_home(st, P, S, p, t, clock):
@@ -519,11 +552,13 @@ def take_bed(st, P, S, p, h, t, k, stay):
 def admit(st, P, S, p, t, k, stay):
     """An acute admission: counted now; a bed now or the hospital's FIFO queue."""
     count(st, k, p, K.ADMISSIONS, 1.0)
+    count_practice(st, k, p, t, K.P_ADMISSIONS, 1.0)
     st.adm_t[p] = t
     st.adm_k[p] = k
     d = st.last_disc[p]
     if d >= 0.0 and st.disc_counted[p] == 0 and t - d <= READMISSION_DAYS:
         st.counts[st.disc_period[p], st.muni[p], st.group[p], K.READMISSIONS] += 1.0
+        count_practice(st, st.disc_period[p], p, d, K.P_READMISSIONS, 1.0)
         st.disc_counted[p] = 1
     h = P.hosp_of_muni[st.muni[p]]
     st.ver[p] += 1
@@ -549,6 +584,7 @@ def count_delay(st, P, p, t, k):
     """Delayed days since the last mark; those past the payment step also count as late."""
     since = st.delayed_since[p]
     count(st, k, p, K.DELAYED_DAYS, t - max(st.mark[p], since))
+    count_practice_days(st, k, p, max(st.mark[p], since), t, K.P_DELAYED_DAYS)
     late_from = max(st.mark[p], since + P.delay_step_days)
     if t > late_from:
         count(st, k, p, K.DELAYED_DAYS_LATE, t - late_from)
@@ -570,7 +606,9 @@ def discharge(st, P, S, p, t, k, dest, clock, route, stay):
     h = st.unit[p]
     leave_hospital_bed(st, P, p, t, k)
     count(st, k, p, K.DISCHARGES, 1.0)
-    mass = P.excess_episodes
+    count_practice(st, k, p, t, K.P_DISCHARGES, 1.0)
+    # the practice's follow-up: a multiplier of mean 1 (exactly 1 when practices are alike)
+    mass = P.excess_episodes * P.practice_effect[st.practice[p]]
     if st.premature[p] == 1:
         count(st, k, p, K.PREMATURE, 1.0)
         mass *= P.hr_premature
@@ -836,6 +874,7 @@ def die(st, P, S, p, t, k, clock, route, stay):
     count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
     if st.enrolled[p] == 1:
         count(st, k, p, K.PACKAGE_DAYS, t - st.pmark[p])
+    count_practice_days(st, k, p, st.pmark[p], t, K.P_PERSON_DAYS)
     if st.adm_t[p] >= 0.0 and t - st.adm_t[p] <= MORTALITY_DAYS:
         # counted with the admission, in its period (30-day mortality after admission)
         st.counts[st.adm_k[p], st.muni[p], st.group[p], K.ADMISSION_DEATHS_30D] += 1.0
@@ -926,6 +965,7 @@ def on_entry(st, P, S, m, t, k, clock, entry):
     elif u < P.entry_frailty[2] + P.entry_frailty[1]:
         frailty = 1
     st.muni[p] = m
+    st.practice[p] = practice_from(P.practice_first, P.practice_count, m, st.prac_u[p])
     st.cond[p] = cond
     st.group[p] = group_from_conditions(cond, P.entry_conditions.size)
     st.frailty[p] = frailty
@@ -1006,6 +1046,7 @@ def close_period(st, P, t, k):
         count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
         if st.enrolled[p] == 1:  # enrolment changes only at period starts
             count(st, k, p, K.PACKAGE_DAYS, t - st.pmark[p])
+        count_practice_days(st, k, p, st.pmark[p], t, K.P_PERSON_DAYS)
         st.pmark[p] = t
         if loc == HOSPITAL:
             count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])

@@ -10,7 +10,7 @@ import datetime as dt
 import numpy as np
 
 from sim.flow.inputs import N_BANDS, N_GROUPS, Cohort, FlowInputs, Period, group_of
-from sim.flow.warmup import tiny_inputs, tiny_settings
+from sim.flow.warmup import one_practice, tiny_inputs, tiny_settings
 
 
 def periods(first: float, length: float, count: int) -> tuple[Period, ...]:
@@ -46,6 +46,7 @@ def single_queue_model(
         conditions=cond,
         male=np.zeros(n_patients, bool),
         pkg_u=np.ones(n_patients),
+        practice=np.zeros(n_patients, np.int64),
     )
     zero_g, one_g = np.zeros(N_GROUPS), np.ones(N_GROUPS)
     params = dataclasses.replace(
@@ -82,6 +83,7 @@ def single_queue_model(
         params=params,
         periods=periods(warmup, length, count),
         max_patients=n_patients + 64,
+        practices=one_practice(1, n_patients + 64),
     )
 
 

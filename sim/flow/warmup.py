@@ -20,6 +20,7 @@ from sim.flow.inputs import (
     Params,
     Period,
     PeriodSettings,
+    Practices,
     Units,
     group_of,
 )
@@ -49,6 +50,7 @@ def tiny_inputs(n_patients: int = 50) -> FlowInputs:
         conditions=cond,
         male=rng.random(n_patients) < 0.5,
         pkg_u=rng.random(n_patients),
+        practice=np.zeros(n_patients, np.int64),
     )
     g = np.full(N_GROUPS, 0.3)
     params = Params(
@@ -97,7 +99,15 @@ def tiny_inputs(n_patients: int = 50) -> FlowInputs:
     one = np.zeros(1, np.int64)
     units = Units(one, one.copy(), one.copy(), ("A",), ("A",), ("A",))
     periods = (Period("p", 0.0, 10.0, True, dt.date(2026, 1, 1)),)
-    return FlowInputs(geo, cohort, params, units, periods, n_patients + 64)
+    return FlowInputs(
+        geo, cohort, params, units, periods, n_patients + 64, one_practice(1, n_patients + 64)
+    )
+
+
+def one_practice(n_muni: int, slots: int) -> Practices:
+    """One general practice per municipality, all alike (effect 1)."""
+    ids = np.arange(n_muni, dtype=np.int64)
+    return Practices(ids, ids.copy(), np.ones(n_muni, np.int64), np.ones(n_muni), np.zeros(slots))
 
 
 def tiny_settings() -> PeriodSettings:

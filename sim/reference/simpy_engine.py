@@ -93,6 +93,7 @@ class Patient:
         "resp_until",
         "life",
         "at_home",
+        "practice",
     )
 
     def __init__(self, pid, muni, group, age0, frailty, cond, pkg_u, risk, now):
@@ -234,6 +235,10 @@ class SimpyEngine:
         patient = Patient(
             len(self.patients), muni, group, age0, frailty, cond, pkg_u, risk, self.env.now
         )
+        # the practice of the patient's slot in their municipality (the kernel's rule)
+        pr = self.inputs.practices
+        n = int(pr.count[muni])
+        patient.practice = int(pr.first[muni]) + min(int(pr.slot_u[patient.id] * n), n - 1)
         patient.enrolled = self.eligible(patient)
         self.patients.append(patient)
         patient.life = self.env.process(self.life(patient))
@@ -523,7 +528,8 @@ class SimpyEngine:
         self.move(patient, "home")
         patient.delayed_since = None
         self.count(patient, K.DISCHARGES)
-        mass = p.excess_episodes * hazard_ratio
+        # the practice's follow-up multiplies the excess (mean 1; 1 when practices are alike)
+        mass = p.excess_episodes * self.inputs.practices.effect[patient.practice] * hazard_ratio
         if patient.premature:
             self.count(patient, K.PREMATURE)
             mass *= p.hr_premature

@@ -810,6 +810,149 @@ def calibration_fit(fit: pl.DataFrame) -> plt.Figure:
     return fig
 
 
+def practice_targets() -> dict[str, float]:
+    """The published deciles of practices' 65+ readmission (configs/denmark/targets.yaml)."""
+    from ruamel.yaml import YAML
+
+    from sim.config.shipped import shipped_root
+
+    path = shipped_root() / "configs" / "denmark" / "targets.yaml"
+    if not path.is_file():
+        return {}
+    targets = YAML(typ="safe").load(path.read_text(encoding="utf-8")).get("targets", {})
+    return {
+        key: float(t["value"])
+        for key, t in targets.items()
+        if key in ("practice_readmission_p10", "practice_readmission_p90")
+    }
+
+
+def practice_readmission(practices: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    """The distribution of practices' observed annual 65+ readmission rates per scenario,
+    with the published best and worst deciles."""
+    from sim.outputs.practices import practice_years, readmission_spread
+
+    per_year = practice_years(practices)
+    if per_year.height == 0:
+        return None
+    per_year = per_year.with_columns(
+        (100.0 * pl.col("readmissions_30d") / pl.col("discharges")).alias("rate")
+    )
+    spread = readmission_spread(practices)
+    fig, (ax,) = _grid(1, 1, panel=(6.4, 3.4))
+    top = float(per_year["rate"].quantile(0.995) or 50.0)
+    bins = np.linspace(0.0, max(top, 30.0), 41)
+    for scenario in ctx.scenarios:
+        rates = per_year.filter(pl.col("scenario") == scenario)["rate"].to_numpy()
+        if rates.size == 0:
+            continue
+        ax.hist(
+            rates,
+            bins=bins,
+            histtype="step",
+            linewidth=1.6,
+            color=ctx.colour(scenario),
+            density=True,
+        )
+        sp = spread.filter(pl.col("scenario") == scenario)
+        for q in ("p10", "p90"):
+            ax.axvline(
+                100.0 * float(sp[q].mean()),
+                color=ctx.colour(scenario),
+                linewidth=1.0,
+                linestyle=":",
+            )
+    published = practice_targets()
+    lo, hi = published.get("practice_readmission_p10"), published.get("practice_readmission_p90")
+    extra = []
+    if lo is not None and hi is not None:
+        ax.axvspan(0, 100.0 * lo, color="0.85", zorder=0)
+        ax.axvspan(100.0 * hi, bins[-1], color="0.85", zorder=0)
+        extra = [
+            plt.Rectangle(
+                (0, 0), 1, 1, color="0.85", label="published best / worst decile (target)"
+            )
+        ]
+    ax.set_xlim(0, bins[-1])
+    ax.set_xlabel("30-day readmission of the practice's patients 65+ in a year (%)")
+    ax.set_ylabel("density of practices")
+    title = "30-day readmission rate across general practices"
+    fig.suptitle(title, fontweight="bold")
+    _legend(fig, ctx, ctx.scenarios, extra)
+    table = spread.group_by("scenario", maintain_order=True).agg(
+        pl.col("p10").mean(),
+        pl.col("p50").mean(),
+        pl.col("p90").mean(),
+        pl.col("mean").mean(),
+        pl.col("discharges_per_practice").mean(),
+        pl.col("practices").mean(),
+    )
+    return _save(
+        fig,
+        out,
+        "practices_readmission",
+        ctx,
+        table,
+        title,
+        "Observed 30-day readmission rate of each general practice's patients aged 65+ per "
+        "calendar year (every replication and complete year pooled; a run shorter than a year: "
+        "its whole window; the binomial noise of "
+        "small practices included, as in the published indicator); dotted lines = the "
+        "scenario's 10th and 90th percentiles; grey = beyond the published best decile "
+        "(< 11 %) and worst decile (> 22 %) of 2018 (configs/denmark/targets.yaml).",
+        "Histogram outlines, one per scenario, of practices' annual readmission rates.",
+    )
+
+
+def equity_councils(equity: pl.DataFrame, out: Path, ctx: Context) -> Drawn | None:
+    """Who gains and who loses: each council's paired difference in admissions per 1,000."""
+    measure = "admissions_per_1000_year"
+    df = equity.filter(
+        (pl.col("kind") == "difference") & (pl.col("measure") == measure) & (pl.col("draw") == 0)
+    )
+    if df.height == 0:
+        return None
+    others = list(dict.fromkeys(df["scenario"].to_list()))
+    fig, axes = _grid(len(others), 2, panel=(5.0, 0.22 * df["area"].n_unique() + 1.2))
+    for ax, other in zip(axes, others):
+        part = df.filter(pl.col("scenario") == other).sort("value")
+        y = np.arange(part.height)
+        x = part["value"].to_numpy()
+        lo, hi = part["ci_low"].to_numpy(), part["ci_high"].to_numpy()
+        has_ci = ~np.isnan(lo)
+        ax.errorbar(
+            x,
+            y,
+            xerr=np.where(has_ci, [x - lo, hi - x], 0.0),
+            fmt="o",
+            color=ctx.colour(other),
+            markersize=3,
+            linewidth=1,
+        )
+        ax.axvline(0.0, color="0.3", linewidth=0.8)
+        ax.set_yticks(y, part["area"].to_list(), fontsize=7)
+        ax.set_xlabel(f"admissions per 1,000 a year, {other} − {part['baseline'][0]}")
+        better = int(((hi < 0) & has_ci).sum())
+        worse = int(((lo > 0) & has_ci).sum())
+        ax.set_title(f"{better} councils better off, {worse} worse off", fontsize=8, loc="left")
+    title = "Who gains: change in admissions per 1,000 by health council"
+    fig.suptitle(title, fontweight="bold")
+    return _save(
+        fig,
+        out,
+        "equity_councils",
+        ctx,
+        df.select("scenario", "baseline", "area", "value", "ci_low", "ci_high", "replications"),
+        title,
+        "Paired difference (scenario − baseline) in acute admissions per 1,000 patients a "
+        "year over the reporting window, per health council, with 95% CIs over "
+        "replications; a council is better (worse) off when its interval lies wholly below "
+        "(above) 0. The spread of rates across municipalities, councils and practices is in "
+        "equity.parquet.",
+        "Dot plot with error bars, one row per health council, sorted by the difference.",
+    )
+
+
 FIGURES: tuple[Callable, ...] = (
     paired_differences,
     readmission_by_group,
@@ -852,6 +995,13 @@ def make_figures(run_dir: Path, ctx: Context, draws: list[dict[str, float]]) -> 
     kpis = read_parquet(run_dir / "kpis.parquet").filter(pl.col("draw") == 0)
     decomposition = run_dir / "decomposition.parquet"
     levers = read_parquet(decomposition) if decomposition.is_file() else None
+    practices_file, equity_file = run_dir / "practices.parquet", run_dir / "equity.parquet"
+    practices = (
+        read_parquet(practices_file).filter(pl.col("draw") == 0)
+        if practices_file.is_file()
+        else None
+    )
+    equity = read_parquet(equity_file) if equity_file.is_file() else None
     analysis = run_dir / "analysis.parquet"
     table = read_parquet(analysis) if analysis.is_file() and len(draws) > 1 else None
     _style()
@@ -863,6 +1013,10 @@ def make_figures(run_dir: Path, ctx: Context, draws: list[dict[str, float]]) -> 
 
     ctx = replace(ctx, scenarios=present + extra)
     made = [f(kpis, out, ctx) for f in FIGURES]
+    if practices is not None:
+        made.append(practice_readmission(practices, out, ctx))
+    if equity is not None:
+        made.append(equity_councils(equity, out, ctx))
     if levers is not None:
         made.append(lever_waterfall(levers, out, ctx))
     if table is not None:

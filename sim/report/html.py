@@ -299,7 +299,8 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS) -> Path:
             else "- Validation report: `results/validation/report.html` in the sektorsim "
             f"repository (code {(manifest.get('code') or {}).get('commit') or 'unknown'})."
         ),
-        "- Data: `kpis.parquet` (see docs/outputs.md), `agents.parquet`, `manifest.json`;"
+        "- Data: `kpis.parquet` (see docs/outputs.md), `agents.parquet`, `practices.parquet`,"
+        " `equity.parquet`, `manifest.json`;"
         " each figure's numbers in a CSV file beside it in the figures folder.",
     ]
     links_html = "".join(

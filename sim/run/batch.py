@@ -196,7 +196,7 @@ def run_batch(
             )
             args = [(plan.spec(t.scenario_index, t.draw), t, exp.seed, "numba") for t in todo]
             estimate = sum(estimate_seconds(a[0]) for a in args)
-            for i, (kpis, agents) in completed(
+            for i, (kpis, agents, _) in completed(
                 _run_task, args, workers, pool, estimated_seconds=estimate
             ):
                 task = todo[i]

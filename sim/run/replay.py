@@ -21,6 +21,7 @@ from sim.errors import Problem, RunDirError
 from sim.files import read_parquet, sha256
 from sim.outputs.kpis import KEY_COLUMNS
 from sim.outputs.manifest import MANIFEST, read_manifest
+from sim.outputs.practices import sort_practices
 from sim.progress import task_bar
 from sim.run.runner import ENGINES, ScenarioSpec, Task, run_tasks, sort_kpis
 
@@ -139,7 +140,7 @@ def replay(run_dir: Path, workers: int = 1, sample: int | None = None) -> tuple[
             workers=workers,
             on_done=lambda task, table: advance(),
         )
-    new = sort_kpis(pl.concat([k for k, _ in results]))
+    new = sort_kpis(pl.concat([t.kpis for t in results]))
     old = stored
     chosen = pl.DataFrame(
         {
@@ -152,6 +153,25 @@ def replay(run_dir: Path, workers: int = 1, sample: int | None = None) -> tuple[
     notes = []
     if sha256(kpis_file) != manifest["outputs"]["kpis"]["sha256"]:
         notes.append(f"{kpis_file.name} no longer matches its hash in the manifest")
+    notes += check_practices(run_dir, manifest, chosen, results)
     if old.equals(new) and not notes:
         return True, []
     return False, [*notes, *(differences(old, new) if not old.equals(new) else [])]
+
+
+def check_practices(run_dir: Path, manifest: dict, chosen: pl.DataFrame, results) -> list[str]:
+    """The practice table, when the run wrote one: its hash, and its rows against the rerun."""
+    entry = manifest["outputs"].get("practices")
+    if entry is None:
+        return []
+    path = run_dir / entry["file"]
+    stored = read_parquet(path, RunDirError, ("scenario", "draw", "replication", "practice"))
+    notes = []
+    if sha256(path) != entry["sha256"]:
+        notes.append(f"{path.name} no longer matches its hash in the manifest")
+    keys = ["scenario", "draw", "replication"]
+    old = sort_practices(stored.join(chosen, on=keys, how="semi"))
+    new = sort_practices(pl.concat([t.practices for t in results]))
+    if not old.equals(new):
+        notes.append(f"{path.name}: the rerun's practice rows differ from the stored ones")
+    return notes

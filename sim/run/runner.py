@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import polars as pl
@@ -28,10 +28,12 @@ from sim.config.loader import Override, load_config
 from sim.config.schema import Scenario
 from sim.errors import ConfigError, Problem
 from sim.files import sha256
+from sim.flow.counters import N_PRACTICE_COUNTERS
 from sim.flow.inputs import FlowInputs, build_inputs
 from sim.org.model import HealthSystem
 from sim.org.rules import resolve_rule
 from sim.outputs.kpis import KEY_COLUMNS, add_rates, counts_table
+from sim.outputs.practices import practice_table, sort_practices
 from sim.regime.costs import add_costs
 from sim.rng import streams
 
@@ -222,7 +224,7 @@ def simulate_system(
     `trace`, given the inputs, names the patient slots whose changes the kernel logs.
     """
     rng = streams(seed, replication)  # no draw: every parameter draw shares replication r's numbers
-    inputs = build_inputs(spec.scenario, spec.geography, rng["population"])
+    inputs = build_inputs(spec.scenario, spec.geography, rng["population"], rng["practices"])
     trace_ids = trace(inputs) if trace else None
     eng = make_engine(engine, inputs, rng, check=check, trace_ids=trace_ids)
     rule = resolve_rule(spec.scenario.organisations.decision_rule)
@@ -245,15 +247,35 @@ def simulate(
     return system.engine, system.inputs
 
 
+class Tables(NamedTuple):
+    """What one replication writes: KPI rows, the agents' rows, the practices' rows."""
+
+    kpis: pl.DataFrame
+    agents: pl.DataFrame
+    practices: pl.DataFrame
+
+
 def replication_table(
     spec: ScenarioSpec, replication: int, seed: int, engine: str = "numba", draw: int = 0
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The KPI rows and the agents' rows of one replication."""
+) -> Tables:
+    """The KPI rows, the agents' rows and the practices' rows of one replication (the
+    SimPy reference counts no practices: its practice table has no rows)."""
 
-    def tables(system: HealthSystem) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def tables(system: HealthSystem) -> Tables:
         table = counts_table(system.engine.counts, system.inputs, spec.name, replication, draw)
         kpis = add_costs(add_rates(table), spec.scenario, system.inputs.periods)
-        return kpis, system.agent_table(spec.name, replication, draw)
+        counted = getattr(system.engine, "practice_counts", None)
+        shape = (len(system.inputs.periods), system.inputs.practices.n, N_PRACTICE_COUNTERS)
+        practices = practice_table(
+            np.zeros(shape) if counted is None else counted,
+            system.inputs,
+            spec.name,
+            replication,
+            draw,
+        )
+        if counted is None:
+            practices = practices.clear()
+        return Tables(kpis, system.agent_table(spec.name, replication, draw), practices)
 
     return read_and_release(simulate_system(spec, replication, seed, engine, draw), tables)
 
@@ -272,7 +294,7 @@ def read_and_release(system: HealthSystem, read: Callable[[HealthSystem], T]) ->
     return result
 
 
-def _run_task(args: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _run_task(args: tuple) -> Tables:
     spec, task, seed, engine = args
     return replication_table(spec, task.replication, seed, engine, task.draw)
 
@@ -459,9 +481,9 @@ def run_tasks(
     on_done: Callable[[Task, tuple], None] | None = None,
     executor: Executor | None = None,
     start_seconds: float = WORKER_START_SECONDS,
-) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+) -> list[Tables]:
     """Run every task, here or on up to `workers` processes (`completed` decides);
-    (kpis, agents) come back in task order."""
+    (kpis, agents, practices) come back in task order."""
     tasks = list(tasks)
     if engine == "numba":
         compile_kernel()
@@ -485,9 +507,10 @@ def run_replications(
     quiet: bool,
     engine: str = "numba",
     workers: int = 1,
-) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+) -> tuple[pl.DataFrame, list[pl.DataFrame], pl.DataFrame]:
     """Every scenario × replication with a progress bar (replication-major, so scenarios
-    share streams task by task); the sorted KPI rows and each task's agent table."""
+    share streams task by task); the sorted KPI rows, each task's agent table and the
+    sorted practice rows."""
     from sim.progress import progress
 
     tasks = [Task(i, r) for r in range(replications) for i in range(len(specs))]
@@ -501,7 +524,12 @@ def run_replications(
             workers=min(workers, len(tasks)),
             on_done=lambda task, table: bar.advance(job),
         )
-    return sort_kpis(pl.concat([k for k, _ in tables])), [a for _, a in tables]
+    kpis = sort_kpis(pl.concat([t.kpis for t in tables]))
+    return (
+        kpis,
+        [t.agents for t in tables],
+        sort_practices(pl.concat([t.practices for t in tables])),
+    )
 
 
 def default_workers() -> int:

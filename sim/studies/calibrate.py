@@ -40,6 +40,8 @@ Measure = Literal[
     "delayed_discharge_days_per_year",
     "sop_mean_stay_days",
     "mortality_30d_after_admission",
+    "practice_readmission_p10",
+    "practice_readmission_p90",
     "not_modelled",
 ]
 Z95 = 1.959964
@@ -203,7 +205,39 @@ def system_measures(system) -> dict[tuple[str, str], float]:
         out[("hospital_occupancy", name)] = (
             float(c[C["hospital_bed_days"]]) / bed_days if g is None else math.nan
         )
+    p10, p90 = practice_spread(system)
+    out[("practice_readmission_p10", "all")] = p10
+    out[("practice_readmission_p90", "all")] = p90
     return out
+
+
+def practice_spread(system) -> tuple[float, float]:
+    """p10 and p90 across general practices of their observed annual 30-day readmission
+    rates of the 65+ (complete calendar years of the reporting window, averaged over the
+    years), as `sim.outputs.practices.readmission_spread` reads practices.parquet."""
+    counted = getattr(system.engine, "practice_counts", None)
+    if counted is None:
+        return math.nan, math.nan
+    from sim.flow.counters import P_DISCHARGES, P_READMISSIONS
+
+    periods = system.inputs.periods
+    years: dict[str, list[int]] = {}
+    for k, p in enumerate(periods):
+        if p.reported:
+            years.setdefault(p.label[:4], []).append(k)
+    lows, highs = [], []
+    for ks in years.values():
+        if sum(periods[k].end - periods[k].start for k in ks) < 360.0:
+            continue
+        year = counted[ks].sum(axis=0)
+        disc, readm = year[:, P_DISCHARGES], year[:, P_READMISSIONS]
+        rates = readm[disc > 0] / disc[disc > 0]
+        if rates.size:
+            lows.append(float(np.quantile(rates, 0.1)))
+            highs.append(float(np.quantile(rates, 0.9)))
+    if not lows:
+        return math.nan, math.nan
+    return float(np.mean(lows)), float(np.mean(highs))
 
 
 def _measure_task(args: tuple) -> dict[tuple[str, str], float]:

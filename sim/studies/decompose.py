@@ -100,7 +100,7 @@ def execute_decompose(
     what = f"{reps:,} replications × {len(specs)} lever scenarios"
     check_run(specs, reps * len(specs), workers, what, out_dir, force)
     label = f"decompose {base.name} ({len(specs)} scenarios)"
-    kpis, _ = run_replications(specs, reps, seed, label, console, quiet, workers=workers)
+    kpis, _, _ = run_replications(specs, reps, seed, label, console, quiet, workers=workers)
     table = decomposition(whole_window(kpis), base.name, levers)
     with staged_directory(out_dir) as stage:
         info = {

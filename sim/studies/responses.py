@@ -60,7 +60,7 @@ def measure_response(
     ]
     tasks = [Task(i, r) for r in range(replications) for i in range(2)]
     tables = run_tasks(specs, tasks, seed, workers=workers, executor=executor, on_done=on_done)
-    kpis = pl.concat([k for k, _ in tables])
+    kpis = pl.concat([t.kpis for t in tables])
     per_rep = whole_window(kpis).sort("replication")
     before = per_rep.filter(pl.col("scenario") == "before")[response.measure].to_numpy()
     after = per_rep.filter(pl.col("scenario") == "after")[response.measure].to_numpy()

@@ -68,7 +68,7 @@ def pressure_sweep(root: Path, quick: bool, workers: int = 1) -> dict[str, list[
         for j, config in enumerate((today, reform)):
             specs.append(load_scenario(config, [*_common(s), *sets, f"name=p{i}s{j}"]))
             tasks += [Task(len(specs) - 1, r) for r in range(s.replications)]
-    kpis = pl.concat([k for k, _ in run_tasks(specs, tasks, SEED, workers=workers)])
+    kpis = pl.concat([t.kpis for t in run_tasks(specs, tasks, SEED, workers=workers)])
     per_rep = whole_window(kpis).sort("replication")
     out = []
     for i, (name, value, _) in enumerate(points):
