@@ -45,15 +45,16 @@ def test_idle_24_7_team_places_cost_the_region_places_times_price_times_days():
     base = [*RUN, *NO_TEAM_USE, "regime.levers.regional_beds=true"]  # the region runs teams
     off_spec = load_scenario(TEACHING, base)
     on_spec = load_scenario(TEACHING, [*base, "regime.levers.teams_24_7=true"])
-    off, _ = replication_table(off_spec, 0, SEED)
-    on, _ = replication_table(on_spec, 0, SEED)
+    off = replication_table(off_spec, 0, SEED).kpis
+    on = replication_table(on_spec, 0, SEED).kpis
     off, on = national(off), national(on)
     assert off["ht_days"].sum() == 0 and on["ht_days"].sum() == 0  # nobody uses a team
     used = [c for c in COUNTERS if c not in NEW]
     assert on.select(used).equals(off.select(used))  # the same patients, the same care
     # the places and duty hours in force, from the regime's settings (not the cost code)
     sc_on, sc_off = on_spec.scenario, off_spec.scenario
-    inputs = build_inputs(sc_on, on_spec.geography, streams(SEED, 0)["population"])
+    rng = streams(SEED, 0)
+    inputs = build_inputs(sc_on, on_spec.geography, rng["population"], rng["practices"])
     price = sc_on.costs.home_treatment_place_day_dkk.value
     reported = [p for p in inputs.periods if p.reported]
     assert [p.label for p in reported] == on["period"].to_list()
@@ -80,9 +81,9 @@ def test_idle_24_7_team_places_cost_the_region_places_times_price_times_days():
 def test_more_places_at_todays_duty_hours_cost_exactly_places_times_price_times_days():
     base = [*RUN, *NO_TEAM_USE, "regime.levers.regional_beds=true"]
     same_hours = "regime.reform.team_duty_hours.value=15.0"  # today's hours: places only
-    off, _ = replication_table(load_scenario(TEACHING, base), 0, SEED)
+    off = replication_table(load_scenario(TEACHING, base), 0, SEED).kpis
     spec = load_scenario(TEACHING, [*base, "regime.levers.teams_24_7=true", same_hours])
-    on, _ = replication_table(spec, 0, SEED)
+    on = replication_table(spec, 0, SEED).kpis
     off, on = national(off), national(on)
     c = spec.scenario.costs
     hours = spec.scenario.settings.home_treatment.on_duty_hours.value / 24.0
@@ -102,7 +103,7 @@ def reform_kpis() -> dict[str, pl.DataFrame]:
     out = {}
     for rule in ("incentive", "budget"):
         run = [*RUN, *REFORM, f"organisations.decision_rule={rule}"]
-        out[rule], _ = replication_table(load_scenario(TEACHING, run), 0, SEED)
+        out[rule] = replication_table(load_scenario(TEACHING, run), 0, SEED).kpis
     return out
 
 
@@ -243,11 +244,11 @@ def test_both_engines_count_package_days_as_enrolled_person_days(engine):
 
 
 def test_package_days_are_the_person_days_of_enrolled_patients():
-    kpis, _ = replication_table(load_scenario(TEACHING, [*RUN, *EVERYONE]), 0, SEED)
+    kpis = replication_table(load_scenario(TEACHING, [*RUN, *EVERYONE]), 0, SEED).kpis
     rows = kpis.filter(pl.col("area_level") == "municipality")
     other = rows.filter(pl.col("group") == "other")
     assert (other["package_days"] == 0).all()
     with_condition = rows.filter(~pl.col("group").is_in(["other", "all"]))
     assert np.allclose(with_condition["package_days"], with_condition["person_days"], rtol=1e-12)
-    today, _ = replication_table(load_scenario(TEACHING, RUN), 0, SEED)
+    today = replication_table(load_scenario(TEACHING, RUN), 0, SEED).kpis
     assert today["package_days"].sum() == 0  # no packages today

@@ -73,7 +73,7 @@ def _per_1000(scale: float) -> dict[str, np.ndarray]:
     )
     tables = run_tasks([spec], [Task(0, r) for r in range(REPLICATIONS)], seed=11)
     rows = (
-        pl.concat([k for k, _ in tables])
+        pl.concat([t.kpis for t in tables])
         .filter(
             (pl.col("area_level") == "council")
             & (pl.col("area") == "Vendsyssel")
