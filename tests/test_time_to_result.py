@@ -1,6 +1,6 @@
 """Time to first result (issue 13), checked without timing anything: what a warm process
 compiles (nothing), what a command imports before it needs it, where tasks run, and what
-the progress bars promise. benchmarks/bench_time_to_result.py measures the times."""
+the progress bars promise. benchmarks/time_to_result.py measures the times."""
 
 from __future__ import annotations
 
