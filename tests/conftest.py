@@ -82,8 +82,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from sim.run.runner import compile_kernel
 
     root = Path(session.config._tmp_path_factory.getbasetemp()).parent  # noqa: SLF001
+    ready = root / "numba-kernel.ready"
     with file_lock(root / "numba-compile.lock"):
-        compile_kernel()
+        if not ready.exists():  # the first process compiles, or loads and checks the cache
+            compile_kernel()
+            ready.touch()
+            return
+    compile_kernel()  # the others load it from the cache at the same time
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
