@@ -230,7 +230,7 @@ def load_yaml(
 
 
 #: Files parsed in this process, by their text and shown name: every scenario extends
-#: denmark/base.yaml, whose round-trip parse (with the safety scan) takes ~0.2 s, and a
+#: configs/denmark/base.yaml, whose round-trip parse (with the safety scan) takes ~0.2 s, and a
 #: command loads it once per scenario (decompose, calibration, experiments: many times).
 #: Only what parsed cleanly is kept; a changed file has another text, so it is parsed anew.
 _PARSED: dict[tuple[str, str], tuple[dict, LineMap]] = {}
