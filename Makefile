@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/sektorsim run configs/denmark/current.yaml configs/denmark/reform.yaml --out results/latest --force
 
+# In parallel (pytest-xdist): one process per core, whole test files per process so each
+# module's fixtures are built once; tests/conftest.py shares the compiled kernel and the
+# session's artefacts between the processes. `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The small published run that `sektorsim replay` must reproduce (tests/test_published.py).
 # Refreshing it is a deliberate step: note it in CHANGELOG.md when numbers change.

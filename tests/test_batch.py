@@ -142,7 +142,10 @@ def test_malformed_experiment_is_a_clear_error(tmp_path, body, fragment):
     assert not out.exists()
 
 
-def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
+    from sim.run import batch
+
+    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT", "1s")  # nothing listens: no need to wait 10
     exp = _experiment(tmp_path)
     out = tmp_path / "out"
     result = runner.invoke(

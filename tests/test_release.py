@@ -18,3 +18,16 @@ def test_a_released_system_is_freed():
     del system
     gc.collect()
     assert engine() is None
+
+
+def test_simulate_leaves_no_model_behind():
+    """`simulate` hands back the engine and inputs only; the model must not stay in Mesa's
+    registry (each one left there slowed every later collection in the process)."""
+    from sim.org.mesa_import import mesa
+    from sim.run.runner import simulate
+
+    spec = load_scenario(ROOT / "configs" / "teaching.yaml", ["simulation.end=2026-04-01"])
+    before = set(getattr(mesa.Agent, "_ids", {}))
+    engine, _ = simulate(spec, 0, 1)
+    assert engine.counts.sum() > 0
+    assert set(getattr(mesa.Agent, "_ids", {})) == before

@@ -190,15 +190,17 @@ def _files(directory: Path) -> dict[str, str]:
     }
 
 
-def test_rebuilding_a_report_gives_byte_identical_figures(run_dir):
+def test_rebuilding_a_report_gives_byte_identical_figures(run_dir, tmp_path):
     from sim.report.html import write_report
 
     before = _files(run_dir)
     assert {f"figures/{n}.{e}" for n in FIGURES for e in ("png", "svg", "pdf", "csv")} <= set(
         before
     )
-    write_report(run_dir)
-    assert _files(run_dir) == before
+    copy = tmp_path / "run"  # the shared run stays read-only for tests in other processes
+    shutil.copytree(run_dir, copy)
+    write_report(copy)
+    assert _files(copy) == before
 
 
 def test_figure_cis_are_the_table_cis(run_dir):

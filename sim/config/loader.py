@@ -204,22 +204,46 @@ def load_yaml(
         ) from None
     except OSError as e:
         raise ConfigError([Problem(shown, None, "", f"cannot read: {e.strerror}")]) from None
-    node = _read_yaml(text, shown)
-    if node is None:
-        node = CommentedMap()
-    if not isinstance(node, CommentedMap):
-        raise ConfigError(
-            [
-                Problem(
-                    shown,
-                    1,
-                    "",
-                    f"the top level must be a mapping of fields, got {type(node).__name__}",
-                )
-            ]
-        )
-    lines: LineMap = {}
-    return _plain(node, "", shown, lines), lines
+    parsed = _PARSED.get((text, shown))
+    if parsed is None:
+        node = _read_yaml(text, shown)
+        if node is None:
+            node = CommentedMap()
+        if not isinstance(node, CommentedMap):
+            raise ConfigError(
+                [
+                    Problem(
+                        shown,
+                        1,
+                        "",
+                        f"the top level must be a mapping of fields, got {type(node).__name__}",
+                    )
+                ]
+            )
+        lines: LineMap = {}
+        parsed = _plain(node, "", shown, lines), lines
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[(text, shown)] = parsed
+    plain, lines = parsed
+    return _copy(plain), dict(lines)
+
+
+#: Files parsed in this process, by their text and shown name: every scenario extends
+#: configs/denmark/base.yaml, whose round-trip parse (with the safety scan) takes ~0.2 s, and a
+#: command loads it once per scenario (decompose, calibration, experiments: many times).
+#: Only what parsed cleanly is kept; a changed file has another text, so it is parsed anew.
+_PARSED: dict[tuple[str, str], tuple[dict, LineMap]] = {}
+_PARSED_MAX = 32
+
+
+def _copy(node: Any) -> Any:
+    """A copy of a plain config tree that shares no dict or list with it."""
+    if isinstance(node, dict):
+        return {k: _copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v) for v in node]
+    return node
 
 
 def _deep_merge(base: dict, over: dict) -> dict:

@@ -48,6 +48,8 @@ from sim.run.runner import (
 
 PLAN_FILE = "experiment.json"
 BACKENDS = ("local", "dask")
+#: How long `--scheduler` keeps trying to reach a Dask scheduler before giving up.
+SCHEDULER_TIMEOUT = "10s"
 
 
 def part_name(kind: str, task: Task) -> str:
@@ -82,7 +84,7 @@ def executor(backend: str, workers: int, scheduler: str | None) -> Iterator[Exec
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as e:
             raise OptionError(
                 [

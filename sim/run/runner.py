@@ -242,9 +242,13 @@ def simulate(
     draw: int = 0,
     check: bool = False,
 ):
-    """One replication; returns the engine (its counts) and its inputs."""
+    """One replication; returns the engine (its counts) and its inputs. The organisations'
+    model is released (HealthSystem.release): Mesa would keep it, and every object of a
+    SimPy engine, alive for the life of the process, slowing each later garbage collection."""
     system = simulate_system(spec, replication, seed, engine, draw, check)
-    return system.engine, system.inputs
+    result = system.engine, system.inputs
+    system.release()
+    return result
 
 
 class Tables(NamedTuple):

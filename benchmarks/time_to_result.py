@@ -1,13 +1,20 @@
 """Time to result: whole `sektorsim` commands as a person types them, start-up included.
 
-Every case is a fresh process (imports, loading the compiled kernel, simulating, writing,
-drawing). The cases run in turn, round after round (A B C ... A B C ...), so a change in
-the machine's speed during the call hits every case alike; the table quotes medians with
-min and max. The numba cache is warmed by one untimed run first. `--cold` adds one run
-with an empty numba cache (compiling the kernel, about a minute), outside the rounds.
-`replay` reruns a run made exactly as `make publish` makes results/published/teaching
-(made first, untimed), so it works whatever the state of the published directory.
-Usage: python benchmarks/bench_time_to_result.py [--rounds 5] [--cold]
+Issue 13's acceptance table, measured in one call. Every case is a fresh process (imports,
+loading or compiling the kernel, simulating, writing, drawing). The cases run in turn,
+round after round (A B C ... A B C ...), so a change in the machine's speed during the
+call hits every case alike; the table quotes medians with min and max of `--repeats`
+rounds (at least 5 for the record) and the median CPU seconds of the command and every
+process it waited for.
+
+Warm cases: numba's cache filled by one untimed run first. Cold cases: each run gets a new,
+empty NUMBA_CACHE_DIR (the kernel compiles, about a minute). `replay` reruns a run made
+exactly as `make publish` makes results/published/teaching (made first, untimed). The
+national case is `make run` after the install (warm). The SimPy/numba ratio is the whole
+CLI, `run configs/teaching.yaml --replications 30` with its report, once per engine.
+
+Usage: python benchmarks/time_to_result.py [--repeats 5] [--quick]
+  --quick leaves out the slow cases (cold cache, national, SimPy): a smoke test.
 """
 
 from __future__ import annotations
@@ -38,9 +45,17 @@ PUBLISH = [
 ]  # fmt: skip
 
 
-def cases(out: Path, published: Path) -> dict[str, list[str]]:
+#: `make run`: the national comparison, today vs the reform.
+NATIONAL = [
+    SEKTORSIM, "run", "configs/denmark/current.yaml", "configs/denmark/reform.yaml", "--quiet",
+]  # fmt: skip
+COLD = "COLD cache"  # cases whose name holds this run with an empty numba cache
+
+
+def cases(out: Path, published: Path, quick: bool) -> dict[str, list[str]]:
+    """Every case's command line, writing under `out` (new each round)."""
     run = [SEKTORSIM, "run", TEACHING, "--quiet"]
-    return {
+    table = {
         "sektorsim --help": [SEKTORSIM, "--help"],
         "run, 1 replication, no report, 1 worker": [
             *run, "--replications", "1", "--no-report", "--workers", "1", "--out", str(out / "a")
@@ -59,6 +74,23 @@ def cases(out: Path, published: Path) -> dict[str, list[str]]:
         ],
         "run, 10 replications, report, 2 workers (default)": [*run, "--out", str(out / "f")],
         "replay of a published-size run (6 tasks)": [SEKTORSIM, "replay", str(published)],
+    }  # fmt: skip
+    if quick:
+        return table
+    return table | {
+        f"run, 1 replication, no report, 1 worker, {COLD}": [
+            *run, "--replications", "1", "--no-report", "--workers", "1", "--out", str(out / "g")
+        ],
+        f"run, 10 replications, report, 2 workers (default), {COLD}": [
+            *run, "--out", str(out / "h")
+        ],
+        "run, 30 replications, report, numba": [
+            *run, "--replications", "30", "--out", str(out / "i")
+        ],
+        "run, 30 replications, report, SimPy": [
+            *run, "--replications", "30", "--engine", "simpy", "--out", str(out / "j")
+        ],
+        "national `make run` (warm, after the install)": [*NATIONAL, "--out", str(out / "k")],
     }  # fmt: skip
 
 
@@ -91,54 +123,53 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--cold", action="store_true", help="also one run with an empty cache")
+    ap.add_argument("--repeats", "--rounds", dest="repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="leave out cold, national and SimPy")
     ap.add_argument("--out", default="benchmarks/results/time_to_result.json")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ttr-"))
     load_before = os.getloadavg()
     published = tmp / "published"
     timed([*PUBLISH, "--out", str(published)])  # also warms numba's cache; untimed
-    warm = cases(tmp / "warm", published)
-    walls: dict[str, list[float]] = {name: [] for name in warm}
-    cpus: dict[str, list[float]] = {name: [] for name in warm}
-    for r in range(args.rounds):
-        for name, command in cases(tmp / f"round{r}", published).items():  # a new --out every time
-            wall, cpu = timed(command)
+    names = list(cases(tmp, published, args.quick))
+    walls: dict[str, list[float]] = {name: [] for name in names}
+    cpus: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(args.repeats):
+        for i, (name, command) in enumerate(
+            cases(tmp / f"round{r}", published, args.quick).items()
+        ):
+            env = None
+            if COLD in name:  # a new, empty cache: this run compiles the kernel
+                env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp / f"cold-cache-{r}-{i}")}
+            wall, cpu = timed(command, env)
             walls[name].append(wall)
             cpus[name].append(cpu)
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+            shutil.rmtree(tmp / f"round{r}", ignore_errors=True)  # national runs are large
+        print(f"round {r + 1}/{args.repeats} done", file=sys.stderr, flush=True)
     rows = [
         {"case": name, "wall_s": summary(walls[name]), "cpu_s": summary(cpus[name])}
-        for name in warm
+        for name in names
     ]
-    if args.cold:
-        cache = tmp / "cold-numba-cache"
-        wall, cpu = timed(
-            cases(tmp / "cold", published)["run, 1 replication, no report, 1 worker"],
-            {**os.environ, "NUMBA_CACHE_DIR": str(cache)},
-        )
-        rows.append(
-            {
-                "case": "run, 1 replication, no report, 1 worker, COLD cache (1 run)",
-                "wall_s": summary([wall]),
-                "cpu_s": summary([cpu]),
-            }
-        )
-    import numba
+    ratio = None
+    if not args.quick:
+        simpy = statistics.median(walls["run, 30 replications, report, SimPy"])
+        numba = statistics.median(walls["run, 30 replications, report, numba"])
+        ratio = round(simpy / numba, 1)
+    import numba as numba_module
 
     result = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "rounds": args.rounds,
+        "repeats": args.repeats,
         "machine": {
             "cores": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
-            "numba": numba.__version__,
+            "numba": numba_module.__version__,
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
         "cases": rows,
+        "whole_cli_simpy_over_numba_30_replications": ratio,
         "replay_verdicts": sorted(VERDICTS),
     }
     shutil.rmtree(tmp, ignore_errors=True)
@@ -149,6 +180,8 @@ def main() -> None:
     for row in rows:
         w, c = row["wall_s"], row["cpu_s"]
         print(f"| {row['case']} | {w['median']} [{w['min']}, {w['max']}] | {c['median']} |")
+    if ratio is not None:
+        print(f"whole-CLI SimPy/numba, 30 replications with the report: {ratio}x (target >= 10x)")
     print(f"replay said: {', '.join(sorted(VERDICTS))}; load {result['machine']}")
 
 
