@@ -173,3 +173,29 @@ def test_two_runs_into_one_directory_never_interleave(tmp_path):
         "stress-des.md",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_stopping_the_pool_with_work_queued_exits_cleanly(tmp_path):
+    """Ctrl-C, SIGTERM or an error with many tasks still queued: the workers are killed and
+    the process exits, with no traceback from the pool's manager thread (cancelling the
+    queued futures first made Python 3.11's manager fail, and the exit then hung writing
+    tasks to the dead workers' pipe)."""
+    script = tmp_path / "stop.py"
+    script.write_text(
+        "import time\n"
+        "from sim.run.runner import completed\n"
+        "def slow(n):\n"
+        "    time.sleep(0.2)\n"
+        "    return len(n)\n"
+        "if __name__ == '__main__':\n"
+        "    items = [b'x' * 200_000] * 400  # enough queued bytes to fill the task pipe\n"
+        "    results = completed(slow, items, workers=2, start_seconds=0.0,\n"
+        "                       estimated_seconds=1e9)\n"
+        "    next(results)\n"
+        "    results.close()  # the caller stops early, as on an error or Ctrl-C\n"
+        "    print('stopped', flush=True)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, timeout=120)
+    assert b"stopped" in proc.stdout
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()[-2000:]
+    assert proc.returncode == 0

@@ -399,13 +399,18 @@ def shutdown_pool() -> None:
 
 
 def stop_pool() -> None:
-    """End the shared workers now, dropping queued tasks and the ones they are running."""
+    """End the shared workers now, dropping queued tasks and the ones they are running.
+
+    The workers are killed and the pool left to notice: its manager thread then fails the
+    pending futures and stops feeding tasks to the dead workers. Cancelling those futures
+    first would make Python 3.11's manager fail on them (InvalidStateError) before it
+    closes the task pipe, and the process would hang at exit writing to it."""
     global _pool
     if _pool is not None:
         processes = list((_pool._processes or {}).values())
-        _pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
-            process.terminate()
+            process.kill()
+        _pool.shutdown(wait=False)
         _pool = None
 
 
@@ -469,10 +474,11 @@ def completed(
         for future in as_completed(futures):
             yield futures[future], future.result()
     except BaseException:  # an error, Ctrl-C, or the caller stopped early
-        for future in futures:
-            future.cancel()
-        if executor is None:
+        if executor is None or executor is _pool:
             stop_pool()  # not `shutdown()`, which would finish every task handed out first
+        else:
+            for future in futures:
+                future.cancel()
         raise
 
 
