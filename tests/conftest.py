@@ -135,3 +135,16 @@ def teaching_run_dir(tmp_path_factory) -> Path:
         assert result.exit_code == 0, result.output
 
     return shared_artefact(tmp_path_factory, "teaching-run", build) / "run"
+
+
+def bump_first_row(path: Path, column: str) -> None:
+    """Tamper with an output the way replay must catch: +1 in the first row of a column."""
+    import polars as pl
+
+    frame = pl.read_parquet(path)
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.col(column) + 1)
+        .otherwise(pl.col(column))
+        .alias(column)
+    ).write_parquet(path)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from conftest import bump_first_row
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -263,13 +264,7 @@ def test_run_writes_practices_and_equity_and_replay_verifies_them(tmp_path, monk
     assert "practices.parquet" in manifest and "equity.parquet" in manifest
     result = CliRunner().invoke(app, ["replay", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
-    practices = pl.read_parquet(out / "practices.parquet")
-    practices.with_columns(
-        pl.when(pl.int_range(pl.len()) == 0)
-        .then(pl.col("admissions") + 1)
-        .otherwise(pl.col("admissions"))
-        .alias("admissions")
-    ).write_parquet(out / "practices.parquet")
+    bump_first_row(out / "practices.parquet", "admissions")
     result = CliRunner().invoke(app, ["replay", str(out), "--workers", "1"])
     assert result.exit_code == 1
     assert "practices.parquet" in result.output

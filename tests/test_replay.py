@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-import polars as pl
+from conftest import bump_first_row
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -30,13 +30,7 @@ def test_replay_is_identical_and_names_a_changed_column(tmp_path, monkeypatch):
     result = runner.invoke(app, ["replay", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "identical" in result.output
-    kpis = pl.read_parquet(out / "kpis.parquet")
-    kpis.with_columns(
-        pl.when(pl.int_range(pl.len()) == 0)
-        .then(pl.col("deaths") + 1)
-        .otherwise(pl.col("deaths"))
-        .alias("deaths")
-    ).write_parquet(out / "kpis.parquet")
+    bump_first_row(out / "kpis.parquet", "deaths")
     result = runner.invoke(app, ["replay", str(out), "--workers", "1"])
     assert result.exit_code == 1
     assert "column deaths" in result.output
