@@ -398,20 +398,30 @@ def shutdown_pool() -> None:
         _pool = None
 
 
+MANAGER_EXIT_SECONDS = 30.0  # a liveness bound: the manager ends within moments of the kill
+
+
 def stop_pool() -> None:
     """End the shared workers now, dropping queued tasks and the ones they are running.
 
     The workers are killed and the pool left to notice: its manager thread then fails the
     pending futures and stops feeding tasks to the dead workers. Cancelling those futures
     first would make Python 3.11's manager fail on them (InvalidStateError) before it
-    closes the task pipe, and the process would hang at exit writing to it."""
+    closes the task pipe, and the process would hang at exit writing to it.
+
+    The manager thread is then waited for (bounded): Python 3.11's exit hook wakes every
+    pool's manager through a pipe that the manager closes as it finishes, with no lock
+    between the two, so exiting while it is still finishing could print an ignored
+    `OSError: Bad file descriptor` traceback. Once it has finished, the hook skips it."""
     global _pool
     if _pool is not None:
-        processes = list((_pool._processes or {}).values())
-        for process in processes:
+        manager = _pool._executor_manager_thread
+        for process in list((_pool._processes or {}).values()):
             process.kill()
         _pool.shutdown(wait=False)
         _pool = None
+        if manager is not None:
+            manager.join(timeout=MANAGER_EXIT_SECONDS)
 
 
 def pool_running(workers: int) -> bool:
