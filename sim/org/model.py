@@ -13,6 +13,7 @@ section 7).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -427,8 +428,17 @@ class HealthSystem(mesa.Model):
         )
 
     def agent_table(self, scenario: str, replication: int, draw: int) -> pl.DataFrame:
-        """DataCollector output as a tidy table (one row per agent × period)."""
-        df = pl.from_pandas(self.datacollector.get_agent_vars_dataframe().reset_index())
+        """DataCollector output as a tidy table (one row per agent × period).
+
+        Read from the collector's records, as its own `get_agent_vars_dataframe` does, but
+        into polars directly: the pandas detour cost every process a third of a second."""
+        collector = self.datacollector
+        df = pl.DataFrame(
+            list(itertools.chain.from_iterable(collector._agent_records.values())),
+            schema=["Step", "AgentID", *collector.agent_reporters],
+            orient="row",
+            infer_schema_length=None,
+        )
         labels = [p.label for p in self.inputs.periods]
         return df.select(
             pl.lit(scenario).alias("scenario"),
