@@ -53,9 +53,10 @@ def test_same_bytes_with_one_or_two_workers_and_dask(tmp_path):
     _batch(exp, tmp_path / "w1", "--workers", "1")
     _batch(exp, tmp_path / "w2", "--workers", "2")
     _batch(exp, tmp_path / "dask", "--backend", "dask", "--workers", "2")
-    ref = (tmp_path / "w1" / "kpis.parquet").read_bytes()
-    assert (tmp_path / "w2" / "kpis.parquet").read_bytes() == ref
-    assert (tmp_path / "dask" / "kpis.parquet").read_bytes() == ref
+    for table in ("kpis", "practices", "equity"):
+        ref = (tmp_path / "w1" / f"{table}.parquet").read_bytes()
+        assert (tmp_path / "w2" / f"{table}.parquet").read_bytes() == ref, table
+        assert (tmp_path / "dask" / f"{table}.parquet").read_bytes() == ref, table
     kpis = pl.read_parquet(tmp_path / "w1" / "kpis.parquet")
     assert kpis.select("scenario", "draw", "replication").unique().height == 2 * 2 * 2
     analysis = pl.read_parquet(tmp_path / "w1" / "analysis.parquet")
@@ -100,7 +101,50 @@ def test_killed_batch_resumes_with_every_task_exactly_once(tmp_path):
     keys = ["scenario", "draw", "replication", "period", "area_level", "area", "group"]
     assert kpis.select(keys).is_duplicated().sum() == 0
     _batch(exp, tmp_path / "clean", "--workers", "2")
-    assert (tmp_path / "clean" / "kpis.parquet").read_bytes() == (out / "kpis.parquet").read_bytes()
+    for table in ("kpis", "practices", "equity"):
+        clean = (tmp_path / "clean" / f"{table}.parquet").read_bytes()
+        assert clean == (out / f"{table}.parquet").read_bytes(), table
+
+
+def test_a_batch_writes_practices_and_equity_like_a_run(tmp_path):
+    """The batch's practice rows are the run's for the same tasks; equity covers the three
+    levels with differences from the baseline, and without practices only two levels."""
+    body = EXPERIMENT.split("psa:")[0].format(reps=2) + "baseline: teaching-reform\n"
+    exp = tmp_path / "plain.yaml"
+    exp.write_text(body, encoding="utf-8")
+    _batch(exp, tmp_path / "b", "--workers", "1")
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(ROOT / "configs" / "teaching.yaml"),
+            str(ROOT / "configs" / "teaching-reform.yaml"),
+            "--replications",
+            "2",
+            "--seed",
+            "5",
+            *("--set", "simulation.end=2026-04-01", "--set", "simulation.warmup_days=30"),
+            *("--set", "regime.reform_date=2026-01-01"),
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+            "--no-report",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    batch = pl.read_parquet(tmp_path / "b" / "practices.parquet")
+    run = pl.read_parquet(tmp_path / "r" / "practices.parquet")
+    assert batch.height > 0 and batch.sort(batch.columns).equals(run.sort(run.columns))
+    equity = pl.read_parquet(tmp_path / "b" / "equity.parquet")
+    assert set(equity["area_level"].drop_nulls()) == {"municipality", "council", "practice"}
+    compared = equity.filter(pl.col("baseline").is_not_null())
+    assert compared.height > 0 and set(compared["baseline"]) == {"teaching-reform"}
+
+    exp.write_text(body + "outputs: [kpis, equity]\n", encoding="utf-8")
+    _batch(exp, tmp_path / "lean", "--workers", "1")
+    assert not (tmp_path / "lean" / "practices.parquet").exists()
+    lean = pl.read_parquet(tmp_path / "lean" / "equity.parquet")
+    assert set(lean["area_level"].drop_nulls()) == {"municipality", "council"}
 
 
 def test_a_started_batch_without_resume_is_refused(tmp_path):

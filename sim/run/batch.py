@@ -29,8 +29,18 @@ from sim.files import (
     write_parquet,
 )
 from sim.outputs.analysis import analyse
+from sim.outputs.equity import equity_table
 from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
-from sim.outputs.tables import AGENTS, KPIS, run_metadata, tidy_agents, write_table
+from sim.outputs.practices import sort_practices
+from sim.outputs.tables import (
+    AGENTS,
+    EQUITY,
+    KPIS,
+    PRACTICES,
+    run_metadata,
+    tidy_agents,
+    write_table,
+)
 from sim.run.experiment import ExperimentPlan
 from sim.run.preflight import output_bytes
 from sim.run.runner import (
@@ -198,12 +208,14 @@ def run_batch(
             )
             args = [(plan.spec(t.scenario_index, t.draw), t, exp.seed, "numba") for t in todo]
             estimate = sum(estimate_seconds(a[0]) for a in args)
-            for i, (kpis, agents, _) in completed(
+            for i, (kpis, agents, practices) in completed(
                 _run_task, args, workers, pool, estimated_seconds=estimate
             ):
                 task = todo[i]
                 if "agents" in exp.outputs:
                     write_parquet(agents, parts / part_name("agents", task))
+                if "practices" in exp.outputs:
+                    write_parquet(practices, parts / part_name("practices", task))
                 write_parquet(
                     kpis, parts / part_name("kpis", task)
                 )  # last: its presence marks the task done
@@ -211,11 +223,13 @@ def run_batch(
     return merge(plan, out, tasks)
 
 
+def _parts(parts: Path, kind: str, tasks: list[Task]) -> pl.DataFrame:
+    return pl.concat([read_parquet(parts / part_name(kind, t), BatchDirError) for t in tasks])
+
+
 def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
     parts = out / "parts"
-    kpis = sort_kpis(
-        pl.concat([read_parquet(parts / part_name("kpis", t), BatchDirError) for t in tasks])
-    )
+    kpis = sort_kpis(_parts(parts, "kpis", tasks))
     run = {
         "experiment": plan.data,
         "seed": plan.experiment.seed,
@@ -228,12 +242,19 @@ def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
     meta = run_metadata(run, code_revision())
     outputs = {"kpis": out / "kpis.parquet"}
     write_table(kpis, outputs["kpis"], KPIS, meta)
-    if "agents" in plan.experiment.outputs:
-        agents = tidy_agents(
-            pl.concat([read_parquet(parts / part_name("agents", t), BatchDirError) for t in tasks])
-        )
+    wanted = plan.experiment.outputs
+    if "agents" in wanted:
         outputs["agents"] = out / "agents.parquet"
-        write_table(agents, outputs["agents"], AGENTS, meta)
+        write_table(tidy_agents(_parts(parts, "agents", tasks)), outputs["agents"], AGENTS, meta)
+    practices = sort_practices(_parts(parts, "practices", tasks)) if "practices" in wanted else None
+    if practices is not None:
+        outputs["practices"] = out / "practices.parquet"
+        write_table(practices, outputs["practices"], PRACTICES, meta)
+    if "equity" in wanted:
+        # differences are taken against the experiment's baseline, as in analysis.parquet
+        names = [plan.baseline, *(n for n in plan.scenario_names if n != plan.baseline)]
+        outputs["equity"] = out / "equity.parquet"
+        write_table(equity_table(kpis, practices, names), outputs["equity"], EQUITY, meta)
     analysis = analyse(kpis, plan)
     outputs["analysis"] = out / "analysis.parquet"
     write_parquet(analysis, outputs["analysis"])

@@ -100,7 +100,12 @@ class Experiment(Strict):
     seed: int = Field(ge=0)
     sweep: Sweep | None = None
     psa: PSA | None = None
-    outputs: list[Literal["kpis", "agents"]] = Field(default_factory=lambda: ["kpis", "agents"])
+    outputs: list[Literal["kpis", "agents", "practices", "equity"]] = Field(
+        default_factory=lambda: ["kpis", "agents", "practices", "equity"],
+        description="Tables to write (kpis always). practices.parquet holds one row per "
+        "general practice, period and task: drop it for large PSA batches; equity then "
+        "covers municipalities and councils only.",
+    )
     target_half_width: dict[str, float] = Field(
         default_factory=dict,
         description="KPI -> wanted 95% CI half-width, for the replications-needed table.",

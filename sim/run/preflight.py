@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sim.errors import Problem, TooLarge
 from sim.files import check_output
-from sim.flow.inputs import simulated_geography
+from sim.flow.inputs import practice_counts, simulated_geography
 from sim.run.runner import ScenarioSpec
 
 #: Memory of one worker apart from its patients (interpreter, numba, polars), and per patient.
@@ -50,12 +50,15 @@ def simulated_patients(spec: ScenarioSpec) -> float:
 
 
 def output_bytes(specs: Sequence[ScenarioSpec], tasks: int) -> int:
-    """Disk the run's tables take: one KPI row per task × period × area × group."""
+    """Disk the run's tables take: one KPI row per task × period × area × group, and one
+    practice row per task × period × practice."""
     spec = specs[0]
     geo, sim = spec.geography, spec.scenario.simulation
     areas = 1 + len(geo.regions_current) + len(geo.regions_reform) + len(geo.councils) + geo.n
+    practices = int(practice_counts(spec.scenario, geo).sum())
     periods = max(1.0, (sim.end - sim.start).days / PERIOD_DAYS[sim.period])
-    return int(tasks * periods * areas * GROUPS_PLUS_ALL * BYTES_PER_ROW + BYTES_PER_RUN)
+    rows = tasks * periods * (areas * GROUPS_PLUS_ALL + practices)
+    return int(rows * BYTES_PER_ROW + BYTES_PER_RUN)
 
 
 def memory_available() -> int:
