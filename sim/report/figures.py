@@ -162,8 +162,13 @@ def _save(
 ) -> Drawn:
     below = offset_copy(fig.transFigure, fig=fig, y=-4, units="points")
     fig.text(0.0, 0.0, ctx.source, fontsize=7, color="0.35", ha="left", va="top", transform=below)
+    # Lay out and crop once, then render each format from that: savefig would otherwise
+    # redo the constrained layout and the tight box in every format (two draws, not one).
+    fig.draw_without_rendering()
+    crop = fig.get_tightbbox().padded(plt.rcParams["savefig.pad_inches"])
+    fig.set_layout_engine("none")
     for ext in ctx.formats:
-        fig.savefig(out / f"{name}.{ext}", metadata=METADATA.get(ext))
+        fig.savefig(out / f"{name}.{ext}", metadata=METADATA.get(ext), bbox_inches=crop)
     plt.close(fig)
     data.write_csv(out / f"{name}.csv")
     return Drawn(out / f"{name}.png", title, caption, alt)
