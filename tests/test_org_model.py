@@ -162,3 +162,16 @@ def test_a_lever_that_changes_configured_capacity_moves_the_counts_by_as_much():
     for ran, want in zip(system.applied, configured, strict=True):
         assert (ran.ht_slots == want.ht_slots).all() and (ran.sop_beds == want.sop_beds).all()
     assert configured[-1].ht_slots.sum() > configured[0].ht_slots.sum()  # the lever acted
+
+
+def test_the_agent_table_holds_the_rows_mesa_collected():
+    """agent_table reads the DataCollector's records into polars itself; Mesa's own
+    DataFrame of the same records gives the same rows."""
+    system = simulate_system(load_scenario(TEACHING, ["simulation.end=2026-07-01"]), 0, seed=2)
+    ours = system.agent_table("x", 0, 0)
+    mesa = pl.from_pandas(system.datacollector.get_agent_vars_dataframe().reset_index())
+    labels = ours["period"].unique(maintain_order=True).to_list()
+    assert ours.height == mesa.height > 0
+    assert ours["period"].to_list() == [labels[s - 1] for s in mesa["Step"]]
+    for column in ("agent", "agent_type", "decides", "sop_beds", "net_cost_dkk", "decision"):
+        assert ours[column].to_list() == mesa[column].to_list(), column

@@ -87,10 +87,24 @@ def test_a_run_without_report_imports_no_plotting_or_statistics_library(tmp_path
         f" '--out', {str(tmp_path / 'run')!r}]\n"
         + "".join(f"args += ['--set', {s!r}]\n" for s in SHORT)
         + "assert CliRunner().invoke(app, args).exit_code == 0\n"
-        "heavy = ('scipy.stats', 'matplotlib', 'seaborn', 'dask', 'SALib', 'simpy')\n"
+        "heavy = ('scipy.stats', 'matplotlib', 'seaborn', 'dask', 'SALib',"
+        " 'simpy', 'pandas.core')\n"
         "print([m for m in heavy if m in sys.modules])"
     )
     assert _python(code).strip().splitlines()[-1] == "[]"
+
+
+def test_pandas_loads_on_first_use():
+    """Mesa's import leaves pandas behind a stand-in; the first use loads the real module."""
+    code = (
+        "import sys\nimport sim.org.mesa_import\n"
+        "before = 'pandas.core' in sys.modules\n"
+        "import pandas as pd\n"
+        "frame = pd.DataFrame({'a': [1, 2]})\n"
+        "real = sys.modules['pandas']\n"
+        "print(before, type(real).__name__, frame['a'].sum(), real.DataFrame is pd.DataFrame)"
+    )
+    assert _python(code).strip().splitlines()[-1] == "False module 3 True"
 
 
 def test_student_t_quantile_is_scipys():
@@ -105,14 +119,15 @@ def test_student_t_quantile_is_scipys():
 
 def test_mesa_is_imported_with_its_own_logger_names_and_inspect_restored():
     code = (
-        "import inspect\nstack, outer = inspect.stack, inspect.getouterframes\n"
+        "import inspect\n"
+        "stack, outer, module = inspect.stack, inspect.getouterframes, inspect.getmodule\n"
         "import sim.org.model\nimport mesa.mesa_logging as ml\n"
         "print(sorted(ml._module_loggers), inspect.stack is stack, "
-        "inspect.getouterframes is outer)"
+        "inspect.getouterframes is outer, inspect.getmodule is module)"
     )
     plain = _python("import mesa, mesa.mesa_logging as ml; print(sorted(ml._module_loggers))")
-    names, *restored = _python(code).strip().rsplit(" ", 2)
-    assert names == plain.strip() and restored == ["True", "True"]
+    names, *restored = _python(code).strip().rsplit(" ", 3)
+    assert names == plain.strip() and restored == ["True", "True", "True"]
 
 
 def test_seaborn_keeps_scipys_kde_after_the_quick_import():

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
+from scipy.special import stdtrit
 
 from sim.measures import COSTS, COUNTERS, MEASURES, label
 from sim.outputs.kpis import derived
@@ -53,10 +54,7 @@ def whole_window(
 
 def t_quantile(p: float, df: int) -> float:
     """Student-t quantile: what `scipy.stats.t.ppf(p, df)` returns (its own formula),
-    without importing scipy.stats (half a second at start-up, issue 13); scipy.special
-    itself is imported on first use, so runs that print no interval never load it."""
-    from scipy.special import stdtrit
-
+    without importing scipy.stats (half a second at start-up, issue 13)."""
     return stdtrit(df, p)
 
 
