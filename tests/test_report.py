@@ -120,6 +120,9 @@ def test_decompose_reports_a_lever_waterfall(decompose_dir):
     measured = table.filter(pl.col("lever") == "all-levers")["effect"][0]
     last = drawn.filter(pl.col("lever") == "all-levers")["effect"][0]
     assert last == pytest.approx(measured, rel=1e-5, abs=1e-6)  # measured, not a sum
+    equity = pl.read_parquet(decompose_dir / "equity.parquet")
+    assert set(equity["baseline"].drop_nulls()) == {"teaching"}  # each lever against the start
+    assert pl.read_parquet(decompose_dir / "practices.parquet").height > 0
     singles = drawn.filter(~pl.col("lever").is_in(["interaction", "all-levers"]))["effect"].sum()
     interaction = drawn.filter(pl.col("lever") == "interaction")["effect"][0]
     assert singles + interaction == pytest.approx(measured, rel=1e-5, abs=1e-6)

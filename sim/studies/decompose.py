@@ -16,9 +16,10 @@ from rich.table import Table
 
 from sim.config.schema import Levers
 from sim.files import staged_directory, write_json, write_parquet
+from sim.outputs.equity import equity_table
 from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.summary import mean_ci, whole_window
-from sim.outputs.tables import KPIS, run_metadata, write_table
+from sim.outputs.tables import EQUITY, KPIS, PRACTICES, run_metadata, write_table
 from sim.run.preflight import check_run
 from sim.run.runner import load_scenario, run_replications
 
@@ -100,7 +101,7 @@ def execute_decompose(
     what = f"{reps:,} replications × {len(specs)} lever scenarios"
     check_run(specs, reps * len(specs), workers, what, out_dir, force)
     label = f"decompose {base.name} ({len(specs)} scenarios)"
-    kpis, _, _ = run_replications(specs, reps, seed, label, console, quiet, workers=workers)
+    kpis, _, practices = run_replications(specs, reps, seed, label, console, quiet, workers=workers)
     table = decomposition(whole_window(kpis), base.name, levers)
     with staged_directory(out_dir) as stage:
         info = {
@@ -110,16 +111,17 @@ def execute_decompose(
             "overrides": overrides,
             "scenarios": [s.record() for s in specs],
         }
-        write_table(kpis, stage / "kpis.parquet", KPIS, run_metadata(info, code_revision()))
-        write_parquet(table, stage / "decomposition.parquet")
-        write_json(
-            build_manifest(
-                "decompose",
-                info,
-                {"kpis": stage / "kpis.parquet", "decomposition": stage / "decomposition.parquet"},
-            ),
-            stage / MANIFEST,
-        )
+        meta = run_metadata(info, code_revision())
+        outputs = {
+            name: stage / f"{name}.parquet"
+            for name in ("kpis", "practices", "equity", "decomposition")
+        }
+        write_table(kpis, outputs["kpis"], KPIS, meta)
+        write_table(practices, outputs["practices"], PRACTICES, meta)
+        names = [s.name for s in specs]  # each lever's equity differences from the start
+        write_table(equity_table(kpis, practices, names), outputs["equity"], EQUITY, meta)
+        write_parquet(table, outputs["decomposition"])
+        write_json(build_manifest("decompose", info, outputs), stage / MANIFEST)
     if not quiet:
         console.print(decomposition_table(table))
     return table
