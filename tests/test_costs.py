@@ -5,6 +5,7 @@ is conserved per KPI row, and the organisations price one more bed with the same
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from sim.config.schema import GROUPS
 from sim.flow.counters import N_COUNTERS, C
-from sim.flow.inputs import build_inputs
+from sim.flow.inputs import build_inputs, build_periods
 from sim.flow.provided import add_provided, provided
 from sim.measures import COSTS, COUNTERS
 from sim.regime.costs import PAYERS, cost_to, money_flows
@@ -134,6 +135,31 @@ def test_the_total_includes_places_packages_and_the_investment_engine_once(refor
     # spend it on beds and places, which are already in the place-days
     grant = rows["cost_state_dkk"] if rule != "budget" else 0.0
     assert np.allclose((resources + grant).to_numpy(), rows["cost_total_dkk"].to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("operator", ["council", "municipality"])
+def test_under_the_budget_rule_the_grant_goes_to_whoever_runs_the_beds(operator):
+    """The regions hand the state's grant to the operators' budgets (sim.org.model
+    Region.allocate): with municipalities running beds and teams, the money follows them
+    to the municipalities; with councils, it stays with the region that runs them."""
+    levers = [lever for lever in REFORM if "regional_beds" not in lever]
+    if operator == "council":
+        levers.append("regime.levers.regional_beds=true")
+    spec = load_scenario(TEACHING, [*RUN, *levers, "organisations.decision_rule=budget"])
+    period = next(p for p in build_periods(spec.scenario) if p.first_date >= dt.date(2026, 4, 1))
+    flows = {f.name: f for f in money_flows(spec.scenario, period)}
+    grant = flows["investment_engine"]
+    assert (grant.payer, grant.payee) == ("state", "region")
+    assert "investment_engine_spending" not in flows  # spent on places, already counted
+    passed = flows.get("investment_engine_to_operators")
+    if operator == "municipality":
+        assert (passed.payer, passed.payee, passed.price) == ("region", "municipality", grant.price)
+    else:
+        assert passed is None
+    person_days = {"person_days": 1.0}
+    assert cost_to(list(flows.values()), "region", person_days) == pytest.approx(
+        0.0 if operator == "municipality" else -grant.price
+    )
 
 
 @pytest.mark.parametrize("rule", ["incentive", "budget"])

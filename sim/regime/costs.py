@@ -14,7 +14,8 @@ whoever pays. Transfers between payers (user payments, KMF, delayed-discharge pa
 the state's investment-engine grant) are not in it, so nothing is counted twice; the
 grant enters the total once, as the region's spending of it on care near home that the
 model does not simulate — except under the `budget` decision rule, where the regions hand
-it to the operators of beds and teams and it is already in their place-days.
+it to the operators of beds and teams (a transfer to the municipalities when they run them)
+and it is already in their place-days.
 
 The organisations weigh their decisions with the same flows (`cost_to`: a delayed day, an
 admission, one more bed or team place for a day), so the money and the incentives cannot
@@ -119,9 +120,13 @@ def money_flows(scenario: Scenario, period: Period) -> list[Flow]:
     if on("investment_engine"):
         per_day = rv.investment_dkk_per_1000_year.value / 1000.0 / DAYS_PER_YEAR
         flows.append(Flow("investment_engine", "state", "region", "person_days", per_day))
-        if scenario.organisations.decision_rule != "budget":  # else spent on beds and places
+        if scenario.organisations.decision_rule != "budget":
             flows.append(
                 Flow("investment_engine_spending", "region", "provider", "person_days", per_day)
+            )
+        elif runs == "municipality":  # the regions pass it on to the operators' budgets
+            flows.append(
+                Flow("investment_engine_to_operators", "region", runs, "person_days", per_day)
             )
     return flows
 
