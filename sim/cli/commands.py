@@ -325,7 +325,9 @@ def batch(
         )
         if len(plan.draws) > 1 and len(plan.scenario_names) > 1:
             out.print(incremental_table(incremental(analysis, plan.baseline), len(plan.draws)))
-        out.print(f"Wrote {target}/kpis.parquet, analysis.parquet and manifest.json")
+        written = [n for n in ("kpis", "agents", "practices", "equity", "analysis")
+                   if (target / f"{n}.parquet").is_file()]  # fmt: skip
+        out.print(f"Wrote {target}/: {', '.join(f'{n}.parquet' for n in written)}, manifest.json")
 
 
 @app.command()

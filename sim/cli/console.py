@@ -114,7 +114,10 @@ def summary_table(comp: pl.DataFrame, title: str) -> Table:
 
 
 def write_reports(
-    run_dir: Path, formats: tuple[str, ...] | None = None, no_report: bool = False
+    run_dir: Path,
+    formats: tuple[str, ...] | None = None,
+    no_report: bool = False,
+    quiet: bool = False,
 ) -> Path | None:
     """The STRESS-DES appendix, figures and report (unless NO_REPORT), then every file's
     hash into the manifest."""
@@ -123,9 +126,9 @@ def write_reports(
 
     path = None
     if not no_report:
-        from sim.report.html import write_report
+        from sim.report.html import FORMATS, write_report
 
-        path = write_report(run_dir, *([formats] if formats else []))
+        path = write_report(run_dir, formats or FORMATS, quiet)
     write_stress_des(run_dir)
     refresh_manifest(run_dir)
     return path
@@ -133,7 +136,7 @@ def write_reports(
 
 def finish(run_dir: Path, no_report: bool, quiet: bool) -> None:
     """Every run directory gets its STRESS-DES appendix, and figures + report unless --no-report."""
-    path = write_reports(run_dir, no_report=no_report)
+    path = write_reports(run_dir, no_report=no_report, quiet=quiet)
     if path is not None and not quiet:
         out.print(f"Report: {path}", highlight=False)
 

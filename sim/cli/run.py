@@ -91,7 +91,7 @@ def execute_run(
             )
         )
         console.print(
-            f"Wrote {out_dir / KPIS_FILE} ({kpis.height:,} rows), {out_dir / AGENTS_FILE} and "
-            f"{out_dir / MANIFEST}"
+            f"Wrote {out_dir / KPIS_FILE} ({kpis.height:,} rows), {AGENTS_FILE}, "
+            f"{PRACTICES_FILE}, {EQUITY_FILE} and {MANIFEST}"
         )
     return kpis

@@ -16,6 +16,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -36,6 +37,7 @@ from sim.outputs.summary import (
     comparison,
     whole_window,
 )
+from sim.progress import task_bar
 
 
 def _import_seaborn():
@@ -991,8 +993,11 @@ def context(manifest: dict, source: str, formats: tuple[str, ...] = FORMATS) -> 
     )
 
 
-def make_figures(run_dir: Path, ctx: Context, draws: list[dict[str, float]]) -> list[Drawn]:
-    """Draw every figure the run's tables support into RUN_DIR/figures/.
+def make_figures(
+    run_dir: Path, ctx: Context, draws: list[dict[str, float]], quiet: bool = False
+) -> list[Drawn]:
+    """Draw every figure the run's tables support into RUN_DIR/figures/ (a progress bar on
+    a terminal unless `quiet`: a national report takes several seconds).
 
     Every table is read (and checked) before the folder is made, so a damaged run
     directory gets an error and no half-filled figures/.
@@ -1017,13 +1022,18 @@ def make_figures(run_dir: Path, ctx: Context, draws: list[dict[str, float]]) -> 
     from dataclasses import replace
 
     ctx = replace(ctx, scenarios=present + extra)
-    made = [f(kpis, out, ctx) for f in FIGURES]
+    jobs: list[Callable[[], Drawn | None]] = [partial(f, kpis, out, ctx) for f in FIGURES]
     if practices is not None:
-        made.append(practice_readmission(practices, out, ctx))
+        jobs.append(partial(practice_readmission, practices, out, ctx))
     if equity is not None:
-        made.append(equity_councils(equity, out, ctx))
+        jobs.append(partial(equity_councils, equity, out, ctx))
     if levers is not None:
-        made.append(lever_waterfall(levers, out, ctx))
+        jobs.append(partial(lever_waterfall, levers, out, ctx))
     if table is not None:
-        made += [cost_effect(table, out, ctx), tornado(table, draws, out, ctx)]
+        jobs += [partial(cost_effect, table, out, ctx), partial(tornado, table, draws, out, ctx)]
+    made = []
+    with task_bar("figures", len(jobs), quiet) as advance:
+        for job in jobs:
+            made.append(job())
+            advance()
     return [p for p in made if p is not None]

@@ -264,7 +264,7 @@ def _figure_html(d: Drawn, n: int) -> str:
     )
 
 
-def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS) -> Path:
+def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS, quiet: bool = False) -> Path:
     """Draw the figures and write report.html and report.md into the run directory."""
     manifest = read_manifest(run_dir)
     source = (
@@ -273,7 +273,7 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS) -> Path:
         "replications; 95% CIs over replications (Student t)."
     )
     ctx = context(manifest, source, formats)
-    figures = make_figures(run_dir, ctx, manifest.get("draws") or [{}])
+    figures = make_figures(run_dir, ctx, manifest.get("draws") or [{}], quiet)
     kpis = read_parquet(run_dir / "kpis.parquet").filter(pl.col("draw") == 0)
     scenarios = list(dict.fromkeys(kpis["scenario"].to_list()))
     comp = comparison(whole_window(kpis), scenarios, [k for k, _, _ in HEADLINE])
