@@ -8,18 +8,17 @@ frame, its function name and its module, so during the import these are given wi
 source lines and without a scan of every module (which would also execute lazy ones).
 
 Mesa's DataCollector also imports pandas (a third of a second) for its DataFrame methods,
-which sektorsim never calls (`OrganisationModel.agent_table` reads the records into
-polars). Until something uses pandas, a stand-in module takes its place: pandas is
-loaded the first time any of its attributes is read, and not at all in a plain run.
+which sektorsim does not need (`OrganisationModel.agent_table` reads the records into
+polars). During Mesa's import, `import pandas` therefore fails as if pandas were absent
+(which the DataCollector tolerates), and the DataCollector is then given a `pd` that
+imports pandas on first use; nothing else sees a difference.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import sys
-import types
 
 
 def _frames(frame, context: int = 1) -> list[inspect.FrameInfo]:
@@ -38,43 +37,32 @@ def _module_of(obj, _filename=None):
     return sys.modules.get(obj.f_globals.get("__name__", ""))
 
 
-class _DeferredPandas(types.ModuleType):
-    """Stands in for pandas until something uses it, then loads and forwards to it.
-
-    Python 3.11's import statement reads a cached module's `__spec__`, which makes the
-    standard library's `LazyLoader` execute the module at once; this stand-in has an
-    ordinary `__spec__` and loads pandas only on the first other attribute (PEP 562)."""
+class _PandasOnUse:
+    """What Mesa's DataCollector sees as `pd`: imports pandas on first use and forwards."""
 
     def __getattr__(self, name: str):
-        if sys.modules.get("pandas") is self:
-            del sys.modules["pandas"]
         return getattr(importlib.import_module("pandas"), name)
-
-
-def _defer_pandas() -> None:
-    """Put the pandas stand-in in sys.modules (no-op if loaded or not installed)."""
-    if "pandas" in sys.modules:
-        return
-    spec = importlib.util.find_spec("pandas")
-    if spec is None:
-        return
-    stand_in = _DeferredPandas("pandas")
-    stand_in.__spec__ = spec
-    sys.modules["pandas"] = stand_in
 
 
 def _import_mesa():
     if "mesa" in sys.modules:
         return sys.modules["mesa"]
-    _defer_pandas()
     stack, outer, module = inspect.stack, inspect.getouterframes, inspect.getmodule
     inspect.stack = lambda context=1: _frames(sys._getframe(1), context)
     inspect.getouterframes = _frames
     inspect.getmodule = _module_of
+    blocked = "pandas" not in sys.modules
+    if blocked:  # `import pandas` raises ImportError, which the DataCollector tolerates
+        sys.modules["pandas"] = None
     try:
         import mesa
+        import mesa.datacollection
     finally:
         inspect.stack, inspect.getouterframes, inspect.getmodule = stack, outer, module
+        if blocked:
+            del sys.modules["pandas"]
+    if blocked:
+        mesa.datacollection.pd = _PandasOnUse()
     return mesa
 
 

@@ -129,19 +129,26 @@ def execute_decompose(
 
 def decomposition_table(table: pl.DataFrame) -> Table:
     out = Table(
-        title="Effect of each lever switched on alone (paired difference from the start, 95% CI)",
+        title="Effect of each lever switched on alone: paired difference from the start "
+        "[95% CI] (share of the all-levers effect)",
         title_justify="left",
     )
     out.add_column("lever")
     for _, label in OUTCOMES:
-        out.add_column(label, justify="right")
+        out.add_column(label.replace("(DKK)", "(DKK m)"), justify="right")
     for lever in dict.fromkeys(table["lever"].to_list()):
         cells = [lever]
         for kpi, _ in OUTCOMES:
             row = table.filter((pl.col("kpi") == kpi) & (pl.col("lever") == lever)).row(
                 0, named=True
             )
-            share = f" ({row['share']:.0%})" if row["share"] is not None else ""
-            cells.append(f"{row['effect']:+,.0f}{share}")
+            scale, fmt = (1e-6, "{:+,.1f}") if kpi.startswith("cost_") else (1.0, "{:+,.0f}")
+            cell = fmt.format(row["effect"] * scale)
+            if row["ci_low"] is not None:
+                low, high = (fmt.format(row[k] * scale) for k in ("ci_low", "ci_high"))
+                cell += f" [{low}, {high}]"
+            if row["share"] is not None:
+                cell += f" ({row['share']:.0%})"
+            cells.append(cell)
         out.add_row(*cells)
     return out
