@@ -58,7 +58,7 @@ def main() -> None:
     ap.add_argument("--size", choices=sorted(CONFIGS), default="teaching")
     ap.add_argument("--tasks-per-scenario", type=int, default=12)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--out", default=None, help="default benchmarks/results/batch-SIZE.json")
+    ap.add_argument("--out", default=None, help="default: results/batch-<size>.json here")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     plan = load_experiment(experiment(tmp / "bench.yaml", args.size, args.tasks_per_scenario))
