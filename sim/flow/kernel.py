@@ -512,21 +512,29 @@ def defer(st, t, kind, p, ver):
 def release_due(st, t_end):
     """At a period start: move every parked clock due before t_end into the heap."""
     st.horizon[0] = t_end
+    loc, t_episode, t_death, t_age, t_xdeath = (
+        st.loc,
+        st.t_episode,
+        st.t_death,
+        st.t_age,
+        st.t_xdeath,
+    )
+    v_episode, v_death = st.v_episode, st.v_death
     for p in range(st.n_patients[0]):
-        if st.loc[p] == DEAD:
+        if loc[p] == DEAD:
             continue
-        if st.t_episode[p] < t_end:
-            push(st, st.t_episode[p], E_EPISODE, p, st.v_episode[p])
-            st.t_episode[p] = INF
-        if st.t_death[p] < t_end:
-            push(st, st.t_death[p], E_DEATH, p, st.v_death[p])
-            st.t_death[p] = INF
-        if st.t_age[p] < t_end:
-            push(st, st.t_age[p], E_AGE, p, 0)
-            st.t_age[p] = INF
-        if st.t_xdeath[p] < t_end:
-            push(st, st.t_xdeath[p], E_XDEATH, p, 0)
-            st.t_xdeath[p] = INF
+        if t_episode[p] < t_end:
+            push(st, t_episode[p], E_EPISODE, p, v_episode[p])
+            t_episode[p] = INF
+        if t_death[p] < t_end:
+            push(st, t_death[p], E_DEATH, p, v_death[p])
+            t_death[p] = INF
+        if t_age[p] < t_end:
+            push(st, t_age[p], E_AGE, p, 0)
+            t_age[p] = INF
+        if t_xdeath[p] < t_end:
+            push(st, t_xdeath[p], E_XDEATH, p, 0)
+            t_xdeath[p] = INF
 
 
 # ------------------------------------------------------------------------ draws
@@ -1207,15 +1215,21 @@ def update_enrolment(st, t):
 @njit(cache=True)
 def close_period(st, t, k):
     """Split every running time integral at the period boundary."""
+    # the arrays in locals: numba reloads a structure's field after every store otherwise
+    locs, pmark, enrolled, muni, group = st.loc, st.pmark, st.enrolled, st.muni, st.group
+    age0, practice, counts, pcounts = st.age0, st.practice, st.counts, st.pcounts
     for p in range(st.n_patients[0]):
-        loc = st.loc[p]
+        loc = locs[p]
         if loc == DEAD:
             continue
-        count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
-        if st.enrolled[p] == 1:  # enrolment changes only at period starts
-            count(st, k, p, K.PACKAGE_DAYS, t - st.pmark[p])
-        count_practice_days(st, k, p, st.pmark[p], t, K.P_PERSON_DAYS)
-        st.pmark[p] = t
+        m, g, since = muni[p], group[p], pmark[p]
+        counts[k, m, g, K.PERSON_DAYS] += t - since
+        if enrolled[p] == 1:  # enrolment changes only at period starts
+            counts[k, m, g, K.PACKAGE_DAYS] += t - since
+        start = max(since, (AGE_BAND_EDGES[0] - age0[p]) * DAYS_PER_YEAR)  # count_practice_days
+        if t > start:
+            pcounts[k, practice[p], K.P_PERSON_DAYS] += t - start
+        pmark[p] = t
         if loc == HOSPITAL:
             count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])
             if st.delayed[p] == 1:
