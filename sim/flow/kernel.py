@@ -466,28 +466,55 @@ def push(st, t, kind, ident, ver):
 
 @njit(cache=True)
 def pop(st):
-    """Remove the earliest event; its fields are left at index h_size (just past the heap)."""
+    """Remove the earliest event; its fields are left at index h_size (just past the heap).
+
+    Bottom-up: the hole left by the root goes down to a leaf along the earlier child (one
+    comparison a level, no test against the element being placed), then the heap's last
+    element rises from there, which it rarely does far since it came from the bottom."""
+    h_time, h_seq, h_kind, h_id, h_ver = st.h_time, st.h_seq, st.h_kind, st.h_id, st.h_ver
     n = st.h_size[0] - 1
     st.h_size[0] = n
-    # the last element sinks from the root; the root's event is parked at index n
-    t, seq, kind, ident, ver = st.h_time[n], st.h_seq[n], st.h_kind[n], st.h_id[n], st.h_ver[n]
-    _move(st, n, 0)
+    t, seq, kind, ident, ver = h_time[n], h_seq[n], h_kind[n], h_id[n], h_ver[n]
+    # the root's event is parked at index n (just outside the shrunken heap)
+    h_time[n] = h_time[0]
+    h_seq[n] = h_seq[0]
+    h_kind[n] = h_kind[0]
+    h_id[n] = h_id[0]
+    h_ver[n] = h_ver[0]
+    if n == 0:
+        return n
     i = 0
-    while True:
+    child = 1
+    while child < n:
+        if child + 1 < n:
+            t1, t2 = h_time[child], h_time[child + 1]
+            right = t2 < t1
+            if t2 == t1:
+                right = h_seq[child + 1] < h_seq[child]
+            child += np.int64(right)
+        h_time[i] = h_time[child]
+        h_seq[i] = h_seq[child]
+        h_kind[i] = h_kind[child]
+        h_id[i] = h_id[child]
+        h_ver[i] = h_ver[child]
+        i = child
         child = 2 * i + 1
-        if child >= n:
-            break
-        if child + 1 < n and _before(
-            st.h_time[child + 1], st.h_seq[child + 1], st.h_time[child], st.h_seq[child]
-        ):
-            child += 1
-        if _before(st.h_time[child], st.h_seq[child], t, seq):
-            _move(st, i, child)
-            i = child
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _before(t, seq, h_time[parent], h_seq[parent]):
+            h_time[i] = h_time[parent]
+            h_seq[i] = h_seq[parent]
+            h_kind[i] = h_kind[parent]
+            h_id[i] = h_id[parent]
+            h_ver[i] = h_ver[parent]
+            i = parent
         else:
             break
-    if n > 0:
-        _put(st, i, t, seq, kind, ident, ver)
+    h_time[i] = t
+    h_seq[i] = seq
+    h_kind[i] = kind
+    h_id[i] = ident
+    h_ver[i] = ver
     return n
 
 
