@@ -15,8 +15,11 @@ files or Mesa: `sim.flow.engine` builds the arrays and calls `run_period`.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.experimental import structref
+from numba.extending import intrinsic
 
 from sim.constants import AGE_BAND_EDGES, DAYS_PER_YEAR, MORTALITY_DAYS, READMISSION_DAYS
 from sim.flow import cache as _cache
@@ -41,7 +44,8 @@ INF = np.inf
 
 # Three structures cross into the kernel. They are numba StructRefs, passed as one
 # pointer: namedtuples of ~40 arrays were copied, with a reference count per array, on
-# every helper call, which made the kernel ~100x slower (benchmarks/README.md).
+# every helper call, which made the kernel ~100x slower (benchmarks/README.md). Inside,
+# the handlers see all three and the generators as one structure (RUN_FIELDS, `_bind`).
 STATE_FIELDS = (
     # patients
     "muni",
@@ -211,6 +215,26 @@ structref.define_proxy(State, StateType, STATE_FIELDS)
 structref.define_proxy(KParams, ParamsType, PARAM_FIELDS)
 structref.define_proxy(KSettings, SettingsType, SETTING_FIELDS)
 
+#: What the event handlers see: the state's arrays, the parameters, this period's settings
+#: and the four generators as the fields of one structure, bound at the start of each
+#: period (`_bind`, no copies). Every handler takes this one structure: numba increments
+#: and decrements an atomic reference count for each structure (and generator) passed to
+#: a function, which with six of them per call was a third of the kernel's time.
+RUN_FIELDS = STATE_FIELDS + PARAM_FIELDS + SETTING_FIELDS + ("clock", "route", "stay", "entry")
+
+
+@structref.register
+class RunType(types.StructRef):
+    def preprocess_fields(self, fields):
+        return tuple((n, types.unliteral(t)) for n, t in fields)
+
+
+class Run(structref.StructRefProxy):
+    """State, parameters, period settings and generators of one period, as one structure."""
+
+
+structref.define_proxy(Run, RunType, RUN_FIELDS)
+
 
 # The constructors are compiled once and kept in numba's on-disk cache with the rest of
 # the kernel: `StructRefProxy.__new__` compiles an uncached constructor afresh in every
@@ -233,6 +257,146 @@ def _new_settings(*values):
 _CONSTRUCTORS = {State: _new_state, KParams: _new_params, KSettings: _new_settings}
 
 
+@njit(cache=True)
+def _bind(st, P, S, clock, route, stay, entry):
+    """One Run of this state, parameters, period settings and generators (no copies)."""
+    return Run(
+        st.muni,
+        st.group,
+        st.age0,
+        st.frailty,
+        st.cond,
+        st.pkg_u,
+        st.practice,
+        st.prac_u,
+        st.risk,
+        st.loc,
+        st.unit,
+        st.ver,
+        st.dver,
+        st.enrolled,
+        st.mark,
+        st.pmark,
+        st.delayed,
+        st.delayed_since,
+        st.treating,
+        st.severity,
+        st.adm_t,
+        st.adm_k,
+        st.premature,
+        st.last_disc,
+        st.disc_period,
+        st.disc_counted,
+        st.excess_m,
+        st.resp_until,
+        st.qprev,
+        st.qnext,
+        st.qsince,
+        st.n_patients,
+        st.t_episode,
+        st.v_episode,
+        st.t_death,
+        st.v_death,
+        st.t_age,
+        st.t_xdeath,
+        st.horizon,
+        st.occ,
+        st.qhead,
+        st.qtail,
+        st.umark,
+        st.unit_occ,
+        st.h_time,
+        st.h_seq,
+        st.h_kind,
+        st.h_id,
+        st.h_ver,
+        st.h_size,
+        st.seq,
+        st.now,
+        st.counts,
+        st.pcounts,
+        st.note,
+        st.tr_ids,
+        st.tr_last,
+        st.tr_log,
+        st.tr_n,
+        P.episode_rate,
+        P.condition_hr,
+        P.episode_frailty_hr,
+        P.excess_episodes,
+        P.excess_decay,
+        P.hr_premature,
+        P.hr_stepdown,
+        P.hr_followup,
+        P.death_rate,
+        P.death_frailty_hr,
+        P.episode_fatality,
+        P.setting_rr,
+        P.excess_deaths,
+        P.excess_death_decay,
+        P.gp_resolve,
+        P.ht_suitable,
+        P.stepup_suitable,
+        P.los_mean,
+        P.los_dist,
+        P.los_cv,
+        P.pressure_midpoint,
+        P.pressure_width,
+        P.pressure_max_share,
+        P.pressure_factor,
+        P.delay_step_days,
+        P.distance_km,
+        P.nearest,
+        P.decay_km,
+        P.stepdown,
+        P.followup,
+        P.sop_stepup_mean,
+        P.sop_stepdown_mean,
+        P.sop_dist,
+        P.sop_cv,
+        P.sop_escalation,
+        P.ht_mean,
+        P.ht_followup_mean,
+        P.ht_escalation,
+        P.entry_rate,
+        P.entry_conditions,
+        P.entry_frailty,
+        P.practice_effect,
+        P.practice_first,
+        P.practice_count,
+        P.hosp_of_muni,
+        P.sop_of_muni,
+        P.ht_of_muni,
+        S.cap,
+        S.sop_accept,
+        S.ht_duty_start,
+        S.ht_duty_hours,
+        S.gp_access,
+        S.package_conditions,
+        S.package_share,
+        S.package_hr,
+        S.window_days,
+        S.window_resolve,
+        S.coverage,
+        S.sop_pool,
+        S.ht_pool,
+        clock,
+        route,
+        stay,
+        entry,
+    )
+
+
+@njit(cache=True)
+def _unbind(w, st):
+    """The heap may have grown into new arrays: hand them back to the state."""
+    st.h_time = w.h_time
+    st.h_seq = w.h_seq
+    st.h_kind = w.h_kind
+    st.h_id = w.h_id
+    st.h_ver = w.h_ver
+
+
 def make(proxy: type, names: tuple[str, ...], values: dict) -> object:
     """Build a structure from keyword values (every field required, none extra)."""
     missing = set(names) - set(values)
@@ -240,6 +404,48 @@ def make(proxy: type, names: tuple[str, ...], values: dict) -> object:
     if missing or extra:
         raise TypeError(f"{proxy.__name__}: missing {sorted(missing)}, unexpected {sorted(extra)}")
     return _CONSTRUCTORS[proxy](*[values[n] for n in names])
+
+
+# -------------------------------------------------------------------------- prefetch
+@intrinsic
+def prefetch(typingctx, arr, i):
+    """Ask the CPU to bring arr[i] into cache; a hint, with no effect on any result."""
+    sig = types.void(arr, i)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        ptr = builder.bitcast(ptr, cgutils.voidptr_t)
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all cache levels
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def prefetch_patient(st, p):
+    """The next event's patient: each field is its own array, so an event reads a dozen
+    cache lines of memory; asking for them while the current event runs hides the wait."""
+    prefetch(st.loc, p)
+    prefetch(st.ver, p)
+    prefetch(st.dver, p)
+    prefetch(st.muni, p)
+    prefetch(st.group, p)
+    prefetch(st.age0, p)
+    prefetch(st.risk, p)
+    prefetch(st.enrolled, p)
+    prefetch(st.severity, p)
+    prefetch(st.resp_until, p)
+    prefetch(st.last_disc, p)
+    prefetch(st.excess_m, p)
+    prefetch(st.unit, p)
+    prefetch(st.mark, p)
+    prefetch(st.pmark, p)
+    prefetch(st.t_episode, p)
 
 
 # ------------------------------------------------------------------------------ heap
@@ -305,28 +511,55 @@ def push(st, t, kind, ident, ver):
 
 @njit(cache=True)
 def pop(st):
-    """Remove the earliest event; its fields are left at index h_size (just past the heap)."""
+    """Remove the earliest event; its fields are left at index h_size (just past the heap).
+
+    Bottom-up: the hole left by the root goes down to a leaf along the earlier child (one
+    comparison a level, no test against the element being placed), then the heap's last
+    element rises from there, which it rarely does far since it came from the bottom."""
+    h_time, h_seq, h_kind, h_id, h_ver = st.h_time, st.h_seq, st.h_kind, st.h_id, st.h_ver
     n = st.h_size[0] - 1
     st.h_size[0] = n
-    # the last element sinks from the root; the root's event is parked at index n
-    t, seq, kind, ident, ver = st.h_time[n], st.h_seq[n], st.h_kind[n], st.h_id[n], st.h_ver[n]
-    _move(st, n, 0)
+    t, seq, kind, ident, ver = h_time[n], h_seq[n], h_kind[n], h_id[n], h_ver[n]
+    # the root's event is parked at index n (just outside the shrunken heap)
+    h_time[n] = h_time[0]
+    h_seq[n] = h_seq[0]
+    h_kind[n] = h_kind[0]
+    h_id[n] = h_id[0]
+    h_ver[n] = h_ver[0]
+    if n == 0:
+        return n
     i = 0
-    while True:
+    child = 1
+    while child < n:
+        if child + 1 < n:
+            t1, t2 = h_time[child], h_time[child + 1]
+            right = t2 < t1
+            if t2 == t1:
+                right = h_seq[child + 1] < h_seq[child]
+            child += np.int64(right)
+        h_time[i] = h_time[child]
+        h_seq[i] = h_seq[child]
+        h_kind[i] = h_kind[child]
+        h_id[i] = h_id[child]
+        h_ver[i] = h_ver[child]
+        i = child
         child = 2 * i + 1
-        if child >= n:
-            break
-        if child + 1 < n and _before(
-            st.h_time[child + 1], st.h_seq[child + 1], st.h_time[child], st.h_seq[child]
-        ):
-            child += 1
-        if _before(st.h_time[child], st.h_seq[child], t, seq):
-            _move(st, i, child)
-            i = child
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _before(t, seq, h_time[parent], h_seq[parent]):
+            h_time[i] = h_time[parent]
+            h_seq[i] = h_seq[parent]
+            h_kind[i] = h_kind[parent]
+            h_id[i] = h_id[parent]
+            h_ver[i] = h_ver[parent]
+            i = parent
         else:
             break
-    if n > 0:
-        _put(st, i, t, seq, kind, ident, ver)
+    h_time[i] = t
+    h_seq[i] = seq
+    h_kind[i] = kind
+    h_id[i] = ident
+    h_ver[i] = ver
     return n
 
 
@@ -351,41 +584,49 @@ def defer(st, t, kind, p, ver):
 def release_due(st, t_end):
     """At a period start: move every parked clock due before t_end into the heap."""
     st.horizon[0] = t_end
+    loc, t_episode, t_death, t_age, t_xdeath = (
+        st.loc,
+        st.t_episode,
+        st.t_death,
+        st.t_age,
+        st.t_xdeath,
+    )
+    v_episode, v_death = st.v_episode, st.v_death
     for p in range(st.n_patients[0]):
-        if st.loc[p] == DEAD:
+        if loc[p] == DEAD:
             continue
-        if st.t_episode[p] < t_end:
-            push(st, st.t_episode[p], E_EPISODE, p, st.v_episode[p])
-            st.t_episode[p] = INF
-        if st.t_death[p] < t_end:
-            push(st, st.t_death[p], E_DEATH, p, st.v_death[p])
-            st.t_death[p] = INF
-        if st.t_age[p] < t_end:
-            push(st, st.t_age[p], E_AGE, p, 0)
-            st.t_age[p] = INF
-        if st.t_xdeath[p] < t_end:
-            push(st, st.t_xdeath[p], E_XDEATH, p, 0)
-            st.t_xdeath[p] = INF
+        if t_episode[p] < t_end:
+            push(st, t_episode[p], E_EPISODE, p, v_episode[p])
+            t_episode[p] = INF
+        if t_death[p] < t_end:
+            push(st, t_death[p], E_DEATH, p, v_death[p])
+            t_death[p] = INF
+        if t_age[p] < t_end:
+            push(st, t_age[p], E_AGE, p, 0)
+            t_age[p] = INF
+        if t_xdeath[p] < t_end:
+            push(st, t_xdeath[p], E_XDEATH, p, 0)
+            t_xdeath[p] = INF
 
 
 # ------------------------------------------------------------------------ draws
 @njit(cache=True)
-def draw_stay(rng, dist, mean, cv):
+def draw_stay(st, dist, mean, cv):
     if dist == 0 or cv <= 0.0:
-        return rng.exponential(mean) if dist == 0 else mean
+        return st.stay.exponential(mean) if dist == 0 else mean
     if dist == 1:
         s2 = np.log(1.0 + cv * cv)
-        return np.exp(rng.normal(np.log(mean) - 0.5 * s2, np.sqrt(s2)))
+        return np.exp(st.stay.normal(np.log(mean) - 0.5 * s2, np.sqrt(s2)))
     shape = 1.0 / (cv * cv)
-    return rng.gamma(shape, mean / shape)
+    return st.stay.gamma(shape, mean / shape)
 
 
 @njit(cache=True)
-def draw_excess(rng, t, d, mass, tau):
+def draw_excess(st, t, d, mass, tau):
     """Next event of the hazard (mass/tau)·exp(-(u-d)/tau) after time t, or inf (exact)."""
     if mass <= 0.0:
         return INF
-    e = rng.exponential(1.0)
+    e = st.clock.exponential(1.0)
     left = np.exp(-(t - d) / tau)
     if e >= mass * left:
         return INF
@@ -414,16 +655,16 @@ def next_band_time(st, p, t):
 
 # ----------------------------------------------------------------------- clocks
 @njit(cache=True)
-def schedule_episode(st, P, S, p, t, rng):
+def schedule_episode(st, p, t):
     """Fresh episode clock at home: base hazard vs the decaying post-discharge excess."""
     st.ver[p] += 1
     band = age_band(st.age0[p] + t / DAYS_PER_YEAR)
-    rate = P.episode_rate[band] * st.risk[p]
+    rate = st.episode_rate[band] * st.risk[p]
     if st.enrolled[p] == 1:
-        rate *= S.package_hr
-    t_next = t + rng.exponential(1.0 / rate) if rate > 0.0 else INF
+        rate *= st.package_hr
+    t_next = t + st.clock.exponential(1.0 / rate) if rate > 0.0 else INF
     if st.last_disc[p] >= 0.0:
-        tx = draw_excess(rng, t, st.last_disc[p], st.excess_m[p], P.excess_decay)
+        tx = draw_excess(st, t, st.last_disc[p], st.excess_m[p], st.excess_decay)
         if tx < t_next:
             t_next = tx
     if t_next < INF:
@@ -431,12 +672,12 @@ def schedule_episode(st, P, S, p, t, rng):
 
 
 @njit(cache=True)
-def schedule_death(st, P, p, t, rng):
+def schedule_death(st, p, t):
     st.dver[p] += 1
     band = age_band(st.age0[p] + t / DAYS_PER_YEAR)
-    rate = P.death_rate[band] * P.death_frailty_hr[st.frailty[p]]
+    rate = st.death_rate[band] * st.death_frailty_hr[st.frailty[p]]
     if rate > 0.0:
-        defer(st, t + rng.exponential(1.0 / rate), E_DEATH, p, st.dver[p])
+        defer(st, t + st.clock.exponential(1.0 / rate), E_DEATH, p, st.dver[p])
 
 
 @njit(cache=True)
@@ -515,41 +756,41 @@ def practice_from(first, n, m, u):
 
 # ---------------------------------------------------------------------- moves
 @njit(cache=True)
-def go_home(st, P, S, p, t, clock):
+def go_home(st, p, t):
     st.loc[p] = HOME
     st.mark[p] = t
-    schedule_episode(st, P, S, p, t, clock)
+    schedule_episode(st, p, t)
 
 
 @njit(cache=True)
-def pressure_share(P, occupied, capacity):
+def pressure_share(st, occupied, capacity):
     """Share of stays cut short at this occupancy: a logistic curve, no threshold."""
     if capacity <= 0:
-        return P.pressure_max_share
-    x = (occupied / capacity - P.pressure_midpoint) / P.pressure_width
-    return P.pressure_max_share / (1.0 + np.exp(-x))
+        return st.pressure_max_share
+    x = (occupied / capacity - st.pressure_midpoint) / st.pressure_width
+    return st.pressure_max_share / (1.0 + np.exp(-x))
 
 
 @njit(cache=True)
-def take_bed(st, P, S, p, h, t, k, stay):
+def take_bed(st, p, h, t, k):
     g = st.group[p]
-    premature = stay.random() < pressure_share(P, st.occ[U_HOSP, h], S.cap[U_HOSP, h])
+    premature = st.stay.random() < pressure_share(st, st.occ[U_HOSP, h], st.cap[U_HOSP, h])
     occupy(st, U_HOSP, h, t, k, 1)
     st.loc[p] = HOSPITAL
     st.unit[p] = h
     st.mark[p] = t
     st.delayed[p] = 0
-    los = draw_stay(stay, P.los_dist, P.los_mean[g], P.los_cv)
+    los = draw_stay(st, st.los_dist, st.los_mean[g], st.los_cv)
     st.premature[p] = 0
     if premature:
-        los *= P.pressure_factor
+        los *= st.pressure_factor
         st.premature[p] = 1
     st.ver[p] += 1
     push(st, t + los, E_READY, p, st.ver[p])
 
 
 @njit(cache=True)
-def admit(st, P, S, p, t, k, stay):
+def admit(st, p, t, k):
     """An acute admission: counted now; a bed now or the hospital's FIFO queue."""
     count(st, k, p, K.ADMISSIONS, 1.0)
     count_practice(st, k, p, t, K.P_ADMISSIONS, 1.0)
@@ -560,10 +801,10 @@ def admit(st, P, S, p, t, k, stay):
         st.counts[st.disc_period[p], st.muni[p], st.group[p], K.READMISSIONS] += 1.0
         count_practice(st, st.disc_period[p], p, d, K.P_READMISSIONS, 1.0)
         st.disc_counted[p] = 1
-    h = P.hosp_of_muni[st.muni[p]]
+    h = st.hosp_of_muni[st.muni[p]]
     st.ver[p] += 1
-    if st.occ[U_HOSP, h] < S.cap[U_HOSP, h]:
-        take_bed(st, P, S, p, h, t, k, stay)
+    if st.occ[U_HOSP, h] < st.cap[U_HOSP, h]:
+        take_bed(st, p, h, t, k)
     else:
         st.loc[p] = QUEUE
         st.unit[p] = h
@@ -571,58 +812,58 @@ def admit(st, P, S, p, t, k, stay):
 
 
 @njit(cache=True)
-def fill_hospital(st, P, S, h, t, k, stay):
-    while st.occ[U_HOSP, h] < S.cap[U_HOSP, h] and st.qhead[U_HOSP, h] >= 0:
+def fill_hospital(st, h, t, k):
+    while st.occ[U_HOSP, h] < st.cap[U_HOSP, h] and st.qhead[U_HOSP, h] >= 0:
         q = st.qhead[U_HOSP, h]
         q_remove(st, U_HOSP, h, q)
         count(st, k, q, K.ADMISSION_WAIT_DAYS, t - st.qsince[q])
-        take_bed(st, P, S, q, h, t, k, stay)
+        take_bed(st, q, h, t, k)
 
 
 @njit(cache=True)
-def count_delay(st, P, p, t, k):
+def count_delay(st, p, t, k):
     """Delayed days since the last mark; those past the payment step also count as late."""
     since = st.delayed_since[p]
     count(st, k, p, K.DELAYED_DAYS, t - max(st.mark[p], since))
     count_practice_days(st, k, p, max(st.mark[p], since), t, K.P_DELAYED_DAYS)
-    late_from = max(st.mark[p], since + P.delay_step_days)
+    late_from = max(st.mark[p], since + st.delay_step_days)
     if t > late_from:
         count(st, k, p, K.DELAYED_DAYS_LATE, t - late_from)
 
 
 @njit(cache=True)
-def leave_hospital_bed(st, P, p, t, k):
+def leave_hospital_bed(st, p, t, k):
     """Close the bed-day accounts of a patient leaving a hospital bed."""
     count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])
     if st.delayed[p] == 1:
-        count_delay(st, P, p, t, k)
+        count_delay(st, p, t, k)
         st.delayed[p] = 0
     occupy(st, U_HOSP, st.unit[p], t, k, -1)
 
 
 @njit(cache=True)
-def discharge(st, P, S, p, t, k, dest, clock, route, stay):
+def discharge(st, p, t, k, dest):
     """The patient leaves the hospital bed: the index discharge for readmissions."""
     h = st.unit[p]
-    leave_hospital_bed(st, P, p, t, k)
+    leave_hospital_bed(st, p, t, k)
     count(st, k, p, K.DISCHARGES, 1.0)
     count_practice(st, k, p, t, K.P_DISCHARGES, 1.0)
     # the practice's follow-up: a multiplier of mean 1 (exactly 1 when practices are alike)
-    mass = P.excess_episodes * P.practice_effect[st.practice[p]]
+    mass = st.excess_episodes * st.practice_effect[st.practice[p]]
     if st.premature[p] == 1:
         count(st, k, p, K.PREMATURE, 1.0)
-        mass *= P.hr_premature
+        mass *= st.hr_premature
     if dest == TO_SOP:
-        mass *= P.hr_stepdown
+        mass *= st.hr_stepdown
     elif dest == TO_FOLLOWUP:
-        mass *= P.hr_followup
+        mass *= st.hr_followup
     st.excess_m[p] = mass
     st.last_disc[p] = t
     st.disc_period[p] = k
     st.disc_counted[p] = 0
-    st.resp_until[p] = t + S.window_days if route.random() < S.coverage[st.group[p]] else -1.0
-    after_episode(st, P, p, t, R_HOSPITAL, clock)
-    fill_hospital(st, P, S, h, t, k, stay)
+    st.resp_until[p] = t + st.window_days if st.route.random() < st.coverage[st.group[p]] else -1.0
+    after_episode(st, p, t, R_HOSPITAL)
+    fill_hospital(st, h, t, k)
 
 
 @njit(cache=True)
@@ -633,63 +874,63 @@ def close_sop_days(st, p, t, k):
 
 
 @njit(cache=True)
-def place_sop(st, P, p, u, t, k, stepup, stay):
+def place_sop(st, p, u, t, k, stepup):
     """An intermediate-care stay: step-up (instead of an admission) or step-down."""
     occupy(st, U_SOP, u, t, k, 1)
     st.loc[p] = SOP
     st.unit[p] = u
     st.mark[p] = t
     st.treating[p] = stepup
-    mean = P.sop_stepup_mean if stepup == 1 else P.sop_stepdown_mean
+    mean = st.sop_stepup_mean if stepup == 1 else st.sop_stepdown_mean
     count(st, k, p, K.SOP_ADMISSIONS, 1.0)
-    home = P.sop_of_muni[st.muni[p]]
+    home = st.sop_of_muni[st.muni[p]]
     if u != home:
         count(st, k, p, K.SOP_AWAY, 1.0)
-        count(st, k, p, K.SOP_TRAVEL_KM, P.distance_km[home, u])
+        count(st, k, p, K.SOP_TRAVEL_KM, st.distance_km[home, u])
     st.ver[p] += 1
-    push(st, t + draw_stay(stay, P.sop_dist, mean, P.sop_cv), E_SOP_END, p, st.ver[p])
+    push(st, t + draw_stay(st, st.sop_dist, mean, st.sop_cv), E_SOP_END, p, st.ver[p])
 
 
 @njit(cache=True)
-def accepts(P, kind, u, v, route):
+def accepts(st, kind, u, v):
     """Is a place in unit v taken by a patient of unit u? exp(-km / decay) away from home."""
-    km = P.distance_km[u, v]
-    if km <= 0.0 or P.decay_km[kind] == INF:
+    km = st.distance_km[u, v]
+    if km <= 0.0 or st.decay_km[kind] == INF:
         return True
-    return route.random() < np.exp(-km / P.decay_km[kind])
+    return st.route.random() < np.exp(-km / st.decay_km[kind])
 
 
 @njit(cache=True)
-def find_place(st, P, S, kind, pool, own, route):
+def find_place(st, kind, pool, own):
     """A unit with a free place: the own unit, else the nearest free unit of the same pool,
     which the patient (or the team) takes with a chance that decays with distance."""
-    if st.occ[kind, own] < S.cap[kind, own]:
+    if st.occ[kind, own] < st.cap[kind, own]:
         return own
     for i in range(1, pool.size):
-        u = P.nearest[own, i]
-        if pool[u] == pool[own] and st.occ[kind, u] < S.cap[kind, u]:
-            return u if accepts(P, kind, own, u, route) else -1
+        u = st.nearest[own, i]
+        if pool[u] == pool[own] and st.occ[kind, u] < st.cap[kind, u]:
+            return u if accepts(st, kind, own, u) else -1
     return -1
 
 
 @njit(cache=True)
-def next_stepdown(st, P, S, u, route):
+def next_stepdown(st, u):
     """Whom a free bed in unit u goes to: its own queue first, then the nearest queues of
     its pool, whose first patient takes it with a chance that decays with distance."""
     if st.qhead[U_SOP, u] >= 0:
         return u
-    for i in range(1, S.sop_pool.size):
-        v = P.nearest[u, i]
-        if S.sop_pool[v] == S.sop_pool[u] and st.qhead[U_SOP, v] >= 0:
-            if accepts(P, U_SOP, v, u, route):
+    for i in range(1, st.sop_pool.size):
+        v = st.nearest[u, i]
+        if st.sop_pool[v] == st.sop_pool[u] and st.qhead[U_SOP, v] >= 0:
+            if accepts(st, U_SOP, v, u):
                 return v
     return -1
 
 
 @njit(cache=True)
-def fill_sop(st, P, S, u, t, k, clock, route, stay):
-    while st.occ[U_SOP, u] < S.cap[U_SOP, u]:
-        v = next_stepdown(st, P, S, u, route)
+def fill_sop(st, u, t, k):
+    while st.occ[U_SOP, u] < st.cap[U_SOP, u]:
+        v = next_stepdown(st, u)
         if v < 0:
             break
         q = st.qhead[U_SOP, v]
@@ -697,176 +938,176 @@ def fill_sop(st, P, S, u, t, k, clock, route, stay):
         count(st, k, q, K.SOP_WAIT_DAYS, t - st.delayed_since[q])
         count(st, k, q, K.SOP_WAITS, 1.0)
         count(st, k, q, K.SOP_STEPDOWNS, 1.0)
-        discharge(st, P, S, q, t, k, TO_SOP, clock, route, stay)
-        place_sop(st, P, q, u, t, k, 0, stay)
+        discharge(st, q, t, k, TO_SOP)
+        place_sop(st, q, u, t, k, 0)
 
 
 @njit(cache=True)
-def start_ht(st, P, p, u, t, k, treating, mean, stay):
+def start_ht(st, p, u, t, k, treating, mean):
     """A home-treatment stay: treating an episode, or following up a discharge."""
     occupy(st, U_HT, u, t, k, 1)
-    home = P.ht_of_muni[st.muni[p]]
+    home = st.ht_of_muni[st.muni[p]]
     if u != home:
         count(st, k, p, K.HT_AWAY, 1.0)
-        count(st, k, p, K.HT_TRAVEL_KM, P.distance_km[home, u])
+        count(st, k, p, K.HT_TRAVEL_KM, st.distance_km[home, u])
     st.loc[p] = HT
     st.unit[p] = u
     st.mark[p] = t
     st.treating[p] = treating
     st.ver[p] += 1
-    push(st, t + stay.exponential(mean), E_HT_END, p, st.ver[p])
+    push(st, t + st.stay.exponential(mean), E_HT_END, p, st.ver[p])
 
 
 @njit(cache=True)
-def on_duty(S, u, t):
+def on_duty(st, u, t):
     hour = (t - np.floor(t)) * 24.0
-    return (hour - S.ht_duty_start[u]) % 24.0 < S.ht_duty_hours[u]
+    return (hour - st.ht_duty_start[u]) % 24.0 < st.ht_duty_hours[u]
 
 
 # ----------------------------------------------------------------- episode outcome
 @njit(cache=True)
-def fatal(st, P, p, setting):
+def fatal(st, p, setting):
     """Does the current episode kill the patient, treated in this setting? Death belongs
     to the episode (its severity, the patient's group) and a setting changes it only
     through its relative risk, so with every relative risk 1 it does not matter where."""
-    return st.severity[p] < P.episode_fatality[st.group[p]] * P.setting_rr[setting]
+    return st.severity[p] < st.episode_fatality[st.group[p]] * st.setting_rr[setting]
 
 
 @njit(cache=True)
-def after_episode(st, P, p, t, setting, clock):
+def after_episode(st, p, t, setting):
     """An episode survived: the decaying excess death hazard of the weeks after it."""
-    mass = P.excess_deaths * P.setting_rr[setting]
-    tx = draw_excess(clock, t, t, mass, P.excess_death_decay)
+    mass = st.excess_deaths * st.setting_rr[setting]
+    tx = draw_excess(st, t, t, mass, st.excess_death_decay)
     if tx < INF:
         defer(st, tx, E_XDEATH, p, 0)
 
 
 @njit(cache=True)
-def end_episode_at_home(st, P, S, p, t, k, setting, clock, route, stay):
+def end_episode_at_home(st, p, t, k, setting):
     """An episode treated outside hospital ends: death, or home with the excess hazard.
     The patient has already left any bed or team place."""
     st.loc[p] = HOME
-    if fatal(st, P, p, setting):
+    if fatal(st, p, setting):
         count(st, k, p, K.DEATHS_EPISODE, 1.0)
         count(st, k, p, K.DEATHS_EPISODE_OUTSIDE, 1.0)
-        die(st, P, S, p, t, k, clock, route, stay)
+        die(st, p, t, k)
         return
-    after_episode(st, P, p, t, setting, clock)
-    go_home(st, P, S, p, t, clock)
+    after_episode(st, p, t, setting)
+    go_home(st, p, t)
 
 
 # --------------------------------------------------------------------- handlers
 @njit(cache=True)
-def on_episode(st, P, S, p, t, k, clock, route, stay):
+def on_episode(st, p, t, k):
     """Triage: responsibility window, GP, home treatment, step-up bed, hospital. An episode
     on a fatal course (by its severity) is not one the window or the GP resolves."""
     count(st, k, p, K.EPISODES, 1.0)
     g = st.group[p]
     m = st.muni[p]
     st.note[0] = NOTE_NONE
-    st.severity[p] = route.random()
-    grave = st.severity[p] < P.episode_fatality[g]
-    if t < st.resp_until[p] and route.random() < S.window_resolve and not grave:
+    st.severity[p] = st.route.random()
+    grave = st.severity[p] < st.episode_fatality[g]
+    if t < st.resp_until[p] and st.route.random() < st.window_resolve and not grave:
         count(st, k, p, K.WINDOW_RESOLVED, 1.0)
         st.note[0] = NOTE_WINDOW
-        end_episode_at_home(st, P, S, p, t, k, R_WINDOW, clock, route, stay)
+        end_episode_at_home(st, p, t, k, R_WINDOW)
         return
-    if route.random() < S.gp_access[m]:
+    if st.route.random() < st.gp_access[m]:
         count(st, k, p, K.GP_CONTACTS, 1.0)
-        if route.random() < P.gp_resolve[g] and not grave:
+        if st.route.random() < st.gp_resolve[g] and not grave:
             count(st, k, p, K.GP_RESOLVED, 1.0)
             st.note[0] = NOTE_GP
-            end_episode_at_home(st, P, S, p, t, k, R_GP, clock, route, stay)
+            end_episode_at_home(st, p, t, k, R_GP)
             return
-    if route.random() < P.ht_suitable[g]:
-        u = find_place(st, P, S, U_HT, S.ht_pool, P.ht_of_muni[m], route)
+    if st.route.random() < st.ht_suitable[g]:
+        u = find_place(st, U_HT, st.ht_pool, st.ht_of_muni[m])
         if u < 0:
             count(st, k, p, K.HT_BLOCKED, 1.0)
-        elif on_duty(S, u, t):
+        elif on_duty(st, u, t):
             count(st, k, p, K.HT_EPISODES, 1.0)
-            start_ht(st, P, p, u, t, k, 1, P.ht_mean, stay)
+            start_ht(st, p, u, t, k, 1, st.ht_mean)
             return
-    if route.random() < P.stepup_suitable[g]:
+    if st.route.random() < st.stepup_suitable[g]:
         count(st, k, p, K.STEPUP_REQUESTS, 1.0)
-        s = P.sop_of_muni[m]
-        if route.random() < S.sop_accept[s]:
-            u = find_place(st, P, S, U_SOP, S.sop_pool, s, route)
+        s = st.sop_of_muni[m]
+        if st.route.random() < st.sop_accept[s]:
+            u = find_place(st, U_SOP, st.sop_pool, s)
             if u >= 0:
-                place_sop(st, P, p, u, t, k, 1, stay)
+                place_sop(st, p, u, t, k, 1)
                 return
             count(st, k, p, K.STEPUP_BLOCKED, 1.0)
-    admit(st, P, S, p, t, k, stay)
+    admit(st, p, t, k)
 
 
 @njit(cache=True)
-def on_ready(st, P, S, p, t, k, clock, route, stay):
+def on_ready(st, p, t, k):
     """End of the medical stay: death, step-down (or delayed discharge), follow-up, home."""
     g = st.group[p]
     m = st.muni[p]
-    if fatal(st, P, p, R_HOSPITAL):
+    if fatal(st, p, R_HOSPITAL):
         count(st, k, p, K.DEATHS_EPISODE, 1.0)
-        die(st, P, S, p, t, k, clock, route, stay)
+        die(st, p, t, k)
         return
-    u = route.random()
-    if u < P.stepdown[g]:
-        s = P.sop_of_muni[m]
-        if route.random() < S.sop_accept[s]:
-            b = find_place(st, P, S, U_SOP, S.sop_pool, s, route)
+    u = st.route.random()
+    if u < st.stepdown[g]:
+        s = st.sop_of_muni[m]
+        if st.route.random() < st.sop_accept[s]:
+            b = find_place(st, U_SOP, st.sop_pool, s)
             if b >= 0:
                 count(st, k, p, K.SOP_WAITS, 1.0)
                 count(st, k, p, K.SOP_STEPDOWNS, 1.0)
-                discharge(st, P, S, p, t, k, TO_SOP, clock, route, stay)
-                place_sop(st, P, p, b, t, k, 0, stay)
+                discharge(st, p, t, k, TO_SOP)
+                place_sop(st, p, b, t, k, 0)
             else:
                 st.delayed[p] = 1
                 st.delayed_since[p] = t
                 count(st, k, p, K.DELAYED, 1.0)
                 q_push(st, U_SOP, s, p, t)
             return
-    elif u < P.stepdown[g] + P.followup[g]:
-        tu = find_place(st, P, S, U_HT, S.ht_pool, P.ht_of_muni[m], route)
+    elif u < st.stepdown[g] + st.followup[g]:
+        tu = find_place(st, U_HT, st.ht_pool, st.ht_of_muni[m])
         if tu >= 0:
             count(st, k, p, K.HT_FOLLOWUPS, 1.0)
-            discharge(st, P, S, p, t, k, TO_FOLLOWUP, clock, route, stay)
-            start_ht(st, P, p, tu, t, k, 0, P.ht_followup_mean, stay)
+            discharge(st, p, t, k, TO_FOLLOWUP)
+            start_ht(st, p, tu, t, k, 0, st.ht_followup_mean)
             return
         count(st, k, p, K.FOLLOWUP_BLOCKED, 1.0)
-    discharge(st, P, S, p, t, k, TO_HOME, clock, route, stay)
-    go_home(st, P, S, p, t, clock)
+    discharge(st, p, t, k, TO_HOME)
+    go_home(st, p, t)
 
 
 @njit(cache=True)
-def on_sop_end(st, P, S, p, t, k, clock, route, stay):
+def on_sop_end(st, p, t, k):
     u = st.unit[p]
     stepup = st.treating[p]
     close_sop_days(st, p, t, k)
     occupy(st, U_SOP, u, t, k, -1)
-    fill_sop(st, P, S, u, t, k, clock, route, stay)
-    if route.random() < P.sop_escalation:
+    fill_sop(st, u, t, k)
+    if st.route.random() < st.sop_escalation:
         count(st, k, p, K.SOP_ESCALATIONS, 1.0)
-        admit(st, P, S, p, t, k, stay)
+        admit(st, p, t, k)
     elif stepup == 1:  # the stay treated the episode; a step-down stay followed a discharge
-        end_episode_at_home(st, P, S, p, t, k, R_STEPUP, clock, route, stay)
+        end_episode_at_home(st, p, t, k, R_STEPUP)
     else:
-        go_home(st, P, S, p, t, clock)
+        go_home(st, p, t)
 
 
 @njit(cache=True)
-def on_ht_end(st, P, S, p, t, k, clock, route, stay):
+def on_ht_end(st, p, t, k):
     treated = st.treating[p]
     count(st, k, p, K.HT_DAYS, t - st.mark[p])
     occupy(st, U_HT, st.unit[p], t, k, -1)
-    if route.random() < P.ht_escalation:
+    if st.route.random() < st.ht_escalation:
         count(st, k, p, K.HT_ESCALATIONS, 1.0)
-        admit(st, P, S, p, t, k, stay)
+        admit(st, p, t, k)
     elif treated == 1:  # an episode treated at home; a follow-up came after a discharge
-        end_episode_at_home(st, P, S, p, t, k, R_HOME_TREATMENT, clock, route, stay)
+        end_episode_at_home(st, p, t, k, R_HOME_TREATMENT)
     else:
-        go_home(st, P, S, p, t, clock)
+        go_home(st, p, t)
 
 
 @njit(cache=True)
-def die(st, P, S, p, t, k, clock, route, stay):
+def die(st, p, t, k):
     """Death anywhere: free what the patient held, close the accounts."""
     loc = st.loc[p]
     u = st.unit[p]
@@ -884,36 +1125,36 @@ def die(st, P, S, p, t, k, clock, route, stay):
     if loc == HOSPITAL:
         count(st, k, p, K.DEATHS_IN_HOSPITAL, 1.0)
         if st.delayed[p] == 1:
-            q_remove(st, U_SOP, P.sop_of_muni[st.muni[p]], p)
-        leave_hospital_bed(st, P, p, t, k)
-        fill_hospital(st, P, S, u, t, k, stay)
+            q_remove(st, U_SOP, st.sop_of_muni[st.muni[p]], p)
+        leave_hospital_bed(st, p, t, k)
+        fill_hospital(st, u, t, k)
     elif loc == QUEUE:
         count(st, k, p, K.DEATHS_IN_HOSPITAL, 1.0)
         q_remove(st, U_HOSP, u, p)
     elif loc == SOP:
         close_sop_days(st, p, t, k)
         occupy(st, U_SOP, u, t, k, -1)
-        fill_sop(st, P, S, u, t, k, clock, route, stay)
+        fill_sop(st, u, t, k)
     elif loc == HT:
         count(st, k, p, K.HT_DAYS, t - st.mark[p])
         occupy(st, U_HT, u, t, k, -1)
 
 
 @njit(cache=True)
-def on_age(st, P, S, p, t, clock):
+def on_age(st, p, t):
     """A new age band: redraw the piecewise-constant clocks."""
-    schedule_death(st, P, p, t, clock)
+    schedule_death(st, p, t)
     if st.loc[p] == HOME:
-        schedule_episode(st, P, S, p, t, clock)
+        schedule_episode(st, p, t)
     schedule_age(st, p, t)
 
 
 @njit(cache=True)
-def risk_factor(P, cond, frailty):
-    r = P.episode_frailty_hr[frailty]
-    for bit in range(P.condition_hr.size):
+def risk_factor(st, cond, frailty):
+    r = st.episode_frailty_hr[frailty]
+    for bit in range(st.condition_hr.size):
         if (cond >> bit) & 1:
-            r *= P.condition_hr[bit]
+            r *= st.condition_hr[bit]
     return r
 
 
@@ -942,43 +1183,43 @@ def groups_of(conds, n_conditions):
 
 
 @njit(cache=True)
-def enrol(st, P, S, p):
-    eligible = (st.cond[p] & S.package_conditions) != 0 and st.pkg_u[p] < S.package_share
+def enrol(st, p):
+    eligible = (st.cond[p] & st.package_conditions) != 0 and st.pkg_u[p] < st.package_share
     return 1 if eligible else 0
 
 
 @njit(cache=True)
-def on_entry(st, P, S, m, t, k, clock, entry):
+def on_entry(st, m, t, k):
     """A new patient (turning 65) enters municipality m; the next entry is scheduled."""
     p = st.n_patients[0]
     if p >= st.muni.size:
         raise RuntimeError("more entrants than the preallocated population allows")
     st.n_patients[0] = p + 1
     cond = 0
-    for bit in range(P.entry_conditions.size):
-        if entry.random() < P.entry_conditions[bit]:
+    for bit in range(st.entry_conditions.size):
+        if st.entry.random() < st.entry_conditions[bit]:
             cond |= 1 << bit
-    u = entry.random()
+    u = st.entry.random()
     frailty = 0
-    if u < P.entry_frailty[2]:
+    if u < st.entry_frailty[2]:
         frailty = 2
-    elif u < P.entry_frailty[2] + P.entry_frailty[1]:
+    elif u < st.entry_frailty[2] + st.entry_frailty[1]:
         frailty = 1
     st.muni[p] = m
-    st.practice[p] = practice_from(P.practice_first, P.practice_count, m, st.prac_u[p])
+    st.practice[p] = practice_from(st.practice_first, st.practice_count, m, st.prac_u[p])
     st.cond[p] = cond
-    st.group[p] = group_from_conditions(cond, P.entry_conditions.size)
+    st.group[p] = group_from_conditions(cond, st.entry_conditions.size)
     st.frailty[p] = frailty
     st.age0[p] = AGE_BAND_EDGES[0] - t / DAYS_PER_YEAR
-    st.pkg_u[p] = entry.random()
-    st.risk[p] = risk_factor(P, cond, frailty)
-    st.enrolled[p] = enrol(st, P, S, p)
+    st.pkg_u[p] = st.entry.random()
+    st.risk[p] = risk_factor(st, cond, frailty)
+    st.enrolled[p] = enrol(st, p)
     st.pmark[p] = t
     count(st, k, p, K.ENTRIES, 1.0)
-    go_home(st, P, S, p, t, clock)
-    schedule_death(st, P, p, t, clock)
+    go_home(st, p, t)
+    schedule_death(st, p, t)
     schedule_age(st, p, t)
-    push(st, t + entry.exponential(1.0 / P.entry_rate[m]), E_ENTRY, m, 0)
+    push(st, t + st.entry.exponential(1.0 / st.entry_rate[m]), E_ENTRY, m, 0)
 
 
 # ------------------------------------------------------------------ teaching trace
@@ -1010,48 +1251,61 @@ def trace(st, t, p, kind):
 
 # ------------------------------------------------------------------ run a period
 @njit(cache=True)
-def start(st, P, S, clock, entry):
-    """Schedule the first clocks of the initial cohort and the entry processes."""
+def _start(st):
     for p in range(st.n_patients[0]):
-        st.risk[p] = risk_factor(P, st.cond[p], st.frailty[p])
-        st.enrolled[p] = enrol(st, P, S, p)
+        st.risk[p] = risk_factor(st, st.cond[p], st.frailty[p])
+        st.enrolled[p] = enrol(st, p)
         st.pmark[p] = 0.0
-        go_home(st, P, S, p, 0.0, clock)
-        schedule_death(st, P, p, 0.0, clock)
+        go_home(st, p, 0.0)
+        schedule_death(st, p, 0.0)
         schedule_age(st, p, 0.0)
-    for m in range(P.entry_rate.size):
-        if P.entry_rate[m] > 0.0:
-            push(st, entry.exponential(1.0 / P.entry_rate[m]), E_ENTRY, m, 0)
+    for m in range(st.entry_rate.size):
+        if st.entry_rate[m] > 0.0:
+            push(st, st.entry.exponential(1.0 / st.entry_rate[m]), E_ENTRY, m, 0)
 
 
 @njit(cache=True)
-def update_enrolment(st, P, S, t, clock):
+def start(st, P, S, clock, entry):
+    """Schedule the first clocks of the initial cohort and the entry processes."""
+    w = _bind(st, P, S, clock, clock, clock, entry)  # no route or stay draws at the start
+    _start(w)
+    _unbind(w, st)
+
+
+@njit(cache=True)
+def update_enrolment(st, t):
     for p in range(st.n_patients[0]):
         if st.loc[p] == DEAD:
             continue
-        new = enrol(st, P, S, p)
+        new = enrol(st, p)
         if new != st.enrolled[p]:
             st.enrolled[p] = new
             if st.loc[p] == HOME:
-                schedule_episode(st, P, S, p, t, clock)
+                schedule_episode(st, p, t)
 
 
 @njit(cache=True)
-def close_period(st, P, t, k):
+def close_period(st, t, k):
     """Split every running time integral at the period boundary."""
+    # the arrays in locals: numba reloads a structure's field after every store otherwise
+    locs, pmark, enrolled, muni, group = st.loc, st.pmark, st.enrolled, st.muni, st.group
+    age0, practice, counts, pcounts = st.age0, st.practice, st.counts, st.pcounts
     for p in range(st.n_patients[0]):
-        loc = st.loc[p]
+        loc = locs[p]
         if loc == DEAD:
             continue
-        count(st, k, p, K.PERSON_DAYS, t - st.pmark[p])
-        if st.enrolled[p] == 1:  # enrolment changes only at period starts
-            count(st, k, p, K.PACKAGE_DAYS, t - st.pmark[p])
-        count_practice_days(st, k, p, st.pmark[p], t, K.P_PERSON_DAYS)
-        st.pmark[p] = t
+        m, g, since = muni[p], group[p], pmark[p]
+        counts[k, m, g, K.PERSON_DAYS] += t - since
+        if enrolled[p] == 1:  # enrolment changes only at period starts
+            counts[k, m, g, K.PACKAGE_DAYS] += t - since
+        start = max(since, (AGE_BAND_EDGES[0] - age0[p]) * DAYS_PER_YEAR)  # count_practice_days
+        if t > start:
+            pcounts[k, practice[p], K.P_PERSON_DAYS] += t - start
+        pmark[p] = t
         if loc == HOSPITAL:
             count(st, k, p, K.HOSPITAL_DAYS, t - st.mark[p])
             if st.delayed[p] == 1:
-                count_delay(st, P, p, t, k)
+                count_delay(st, p, t, k)
             st.mark[p] = t
         elif loc == SOP:
             close_sop_days(st, p, t, k)
@@ -1065,7 +1319,7 @@ def close_period(st, P, t, k):
 
 
 @njit(cache=True)
-def check_state(st, P, S):
+def check_state(st):
     """Invariants: occupancy equals the patients placed and never exceeds capacity."""
     seen = np.zeros_like(st.occ)
     for p in range(st.n_patients[0]):
@@ -1076,25 +1330,24 @@ def check_state(st, P, S):
             seen[U_SOP, st.unit[p]] += 1
         elif loc == HT:
             seen[U_HT, st.unit[p]] += 1
-        elif loc == QUEUE and st.occ[U_HOSP, st.unit[p]] < S.cap[U_HOSP, st.unit[p]]:
+        elif loc == QUEUE and st.occ[U_HOSP, st.unit[p]] < st.cap[U_HOSP, st.unit[p]]:
             raise AssertionError("a patient queues for a hospital with a free bed")
     for kind in range(seen.shape[0]):
         for u in range(seen.shape[1]):
             if seen[kind, u] != st.occ[kind, u]:
                 raise AssertionError("unit occupancy differs from the patients placed in it")
-            if st.occ[kind, u] > S.cap[kind, u]:
+            if st.occ[kind, u] > st.cap[kind, u]:
                 raise AssertionError("a unit holds more patients than its capacity")
 
 
 @njit(cache=True)
-def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
-    """Process events until t_end with period index k; returns the number of events."""
+def _run_period(st, k, t_end, check):
     t0 = st.now[0]
     release_due(st, t_end)
-    update_enrolment(st, P, S, t0, clock)
+    update_enrolment(st, t0)
     for u in range(st.occ.shape[1]):  # capacities may have grown since the last period
-        fill_hospital(st, P, S, u, t0, k, stay)
-        fill_sop(st, P, S, u, t0, k, clock, route, stay)
+        fill_hospital(st, u, t0, k)
+        fill_sop(st, u, t0, k)
     tracing = st.tr_ids.size > 0
     if tracing:
         trace(st, t0, -1, -1)
@@ -1105,11 +1358,13 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
         kind = st.h_kind[i]
         ident = st.h_id[i]
         ver = st.h_ver[i]
+        if st.h_size[0] > 0:
+            prefetch_patient(st, st.h_id[0])  # an entry's id is a municipality: harmless
         if check and t < st.now[0]:
             raise AssertionError("time went backwards")
         if kind == E_ENTRY:
             st.now[0] = t
-            on_entry(st, P, S, ident, t, k, clock, entry)
+            on_entry(st, ident, t, k)
             events += 1
             if tracing:
                 trace(st, t, -1, kind)
@@ -1125,26 +1380,35 @@ def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
         st.now[0] = t
         events += 1
         if kind == E_EPISODE:
-            on_episode(st, P, S, p, t, k, clock, route, stay)
+            on_episode(st, p, t, k)
         elif kind == E_READY:
-            on_ready(st, P, S, p, t, k, clock, route, stay)
+            on_ready(st, p, t, k)
         elif kind == E_SOP_END:
-            on_sop_end(st, P, S, p, t, k, clock, route, stay)
+            on_sop_end(st, p, t, k)
         elif kind == E_HT_END:
-            on_ht_end(st, P, S, p, t, k, clock, route, stay)
+            on_ht_end(st, p, t, k)
         elif kind == E_DEATH:
-            die(st, P, S, p, t, k, clock, route, stay)
+            die(st, p, t, k)
         elif kind == E_XDEATH:
             count(st, k, p, K.DEATHS_POST_EPISODE, 1.0)
-            die(st, P, S, p, t, k, clock, route, stay)
+            die(st, p, t, k)
         elif kind == E_AGE:
-            on_age(st, P, S, p, t, clock)
+            on_age(st, p, t)
         if tracing:
             trace(st, t, p, kind)
         if check:
-            check_state(st, P, S)
+            check_state(st)
     st.now[0] = t_end
-    close_period(st, P, t_end, k)
+    close_period(st, t_end, k)
+    return events
+
+
+@njit(cache=True)
+def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
+    """Process events until t_end with period index k; returns the number of events."""
+    w = _bind(st, P, S, clock, route, stay, entry)
+    events = _run_period(w, k, t_end, check)
+    _unbind(w, st)
     return events
 
 
