@@ -224,7 +224,7 @@ def calibration(root: Path) -> tuple[dict, str | None]:
     ]  # a target the model cannot measure is reported, not failed
     return {
         "found": True,
-        "path": str(fit),
+        "path": fit.relative_to(root).as_posix(),  # the same in every clone
         "rows": df.to_dicts(),
         "inside": int(sum(measured)),
         "targets": len(measured),
