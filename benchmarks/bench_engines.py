@@ -68,12 +68,15 @@ def main() -> None:
         seconds = statistics.median(r["seconds"] for r in rs)
         summary[engine] = {
             "seconds": seconds,
+            "seconds_min_max": [min(r["seconds"] for r in rs), max(r["seconds"] for r in rs)],
             "events_per_second": events / seconds,
             "patient_years_per_second": rs[0]["patient_years"] / seconds,
             "peak_traced_mb": measure(engine, spec, seed=1, trace_memory=True)["peak_traced_mb"],
             "admissions": statistics.median(r["admissions"] for r in rs),
         }
     ratio = summary["simpy"]["seconds"] / summary["numba"]["seconds"]
+    # each alternating pair's own ratio: the spread a busy machine puts on the median
+    pairs = sorted(s["seconds"] / n["seconds"] for n, s in zip(runs["numba"], runs["simpy"]))
     result = {
         "command": " ".join(sys.argv),
         "config": args.config,
@@ -81,6 +84,7 @@ def main() -> None:
         "model_events": events,
         "median": summary,
         "numba_over_simpy_events_per_second": ratio,
+        "pair_ratios_min_median_max": [pairs[0], statistics.median(pairs), pairs[-1]],
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
