@@ -28,6 +28,7 @@ from rich.console import Console
 
 from sim.run.batch import run_batch
 from sim.run.experiment import load_experiment
+from sim.run.runner import shutdown_pool
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = {
@@ -80,6 +81,7 @@ def main() -> None:
                 quiet=True,
             )
             seconds[(backend, workers)].append(time.perf_counter() - start)
+            shutdown_pool()  # each run starts its own workers, as a command would
             print(backend, workers, round(seconds[(backend, workers)][-1], 2), flush=True)
     median = {b: statistics.median(s) for b, s in seconds.items()}
     rows = [

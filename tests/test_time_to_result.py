@@ -241,3 +241,16 @@ def test_stale_cache_check_follows_a_user_cache_directory(tmp_path):
 def test_completed_yields_every_index_once(n):
     got = sorted(i for i, _ in completed(_square, list(range(n)), workers=1))
     assert got == list(range(n))
+
+
+def test_a_task_on_a_worker_without_initializer_freezes_what_is_loaded(monkeypatch):
+    """Dask workers run no initializer: the first task loads the kernel and freezes the
+    long-lived objects, or every replication's collection walks all of them (~0.1 s)."""
+    calls = []
+    monkeypatch.setattr(runner, "_frozen", False)
+    monkeypatch.setattr(runner.gc, "freeze", lambda: calls.append("freeze"))
+    spec = runner.load_scenario(TEACHING, list(SHORT))
+    task = runner.Task(scenario_index=0, replication=0)
+    first = runner._run_task((spec, task, 1, "numba"))
+    second = runner._run_task((spec, task, 1, "numba"))
+    assert calls == ["freeze"] and first.kpis.equals(second.kpis)

@@ -300,6 +300,9 @@ def read_and_release(system: HealthSystem, read: Callable[[HealthSystem], T]) ->
 
 def _run_task(args: tuple) -> Tables:
     spec, task, seed, engine = args
+    if not _frozen:  # a Dask worker: no initializer ran (local workers run `_start_worker`)
+        compile_kernel()
+        freeze_long_lived()
     return replication_table(spec, task.replication, seed, engine, task.draw)
 
 
