@@ -1,8 +1,10 @@
 """Batch throughput: tasks per minute with 1 and 2 local workers, and Dask's overhead.
 
 Runs the same experiment with each backend into a fresh directory and times the whole
-`run_batch` call (process start-up, kernel load, tasks, merge), alternating the backends
-round after round so drift in machine speed hits all alike; medians over rounds.
+`sektorsim batch` command in a fresh process (imports, worker or cluster start-up, kernel
+load, tasks, merge), alternating the backends round after round so drift in machine speed
+hits all alike; medians over rounds. (In one long-lived process the runs after a Dask
+cluster got slower and slower, which says nothing about a command.)
 Efficiency on 2 workers is t(local, 1) / (2 × t(local, 2)); Dask against local processes
 is t(dask, 2) / t(local, 2).
 
@@ -19,18 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
-
-from sim.run.batch import run_batch
-from sim.run.experiment import load_experiment
-from sim.run.runner import shutdown_pool
-
 ROOT = Path(__file__).resolve().parent.parent
+SEKTORSIM = str(Path(sys.executable).parent / "sektorsim")
 CONFIGS = {
     "teaching": ("configs/teaching.yaml", "configs/teaching-reform.yaml"),
     "national": ("configs/denmark/current.yaml", "configs/denmark/reform.yaml"),
@@ -62,26 +60,22 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="default: results/batch-<size>.json here")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    plan = load_experiment(experiment(tmp / "bench.yaml", args.size, args.tasks_per_scenario))
+    experiment(tmp / "bench.yaml", args.size, args.tasks_per_scenario)
     n = 2 * args.tasks_per_scenario
     seconds: dict[tuple[str, int], list[float]] = {b: [] for b in BACKENDS}
-    # untimed first: this process's one-time costs (imports, kernel load) are nobody's
-    run_batch(plan, tmp / "warm", "local", 1, None, False, Console(quiet=True), quiet=True)
+    exp = tmp / "bench.yaml"
+
+    def command(out: Path, backend: str, workers: int) -> list[str]:
+        return [SEKTORSIM, "batch", str(exp), "--out", str(out), "--backend", backend,
+                "--workers", str(workers), "--quiet", "--no-report"]  # fmt: skip
+
+    subprocess.run(command(tmp / "warm", "local", 1), check=True)  # fills numba's cache
     for round_ in range(args.repeats):
         for backend, workers in BACKENDS:
             start = time.perf_counter()
-            run_batch(
-                plan,
-                tmp / f"{backend}-{workers}-{round_}",
-                backend,
-                workers,
-                None,
-                False,
-                Console(quiet=True),
-                quiet=True,
-            )
+            subprocess.run(command(tmp / f"{backend}-{workers}-{round_}", backend, workers),
+                           check=True)  # fmt: skip
             seconds[(backend, workers)].append(time.perf_counter() - start)
-            shutdown_pool()  # each run starts its own workers, as a command would
             print(backend, workers, round(seconds[(backend, workers)][-1], 2), flush=True)
     median = {b: statistics.median(s) for b, s in seconds.items()}
     rows = [
