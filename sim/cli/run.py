@@ -8,25 +8,15 @@ import polars as pl
 from rich.console import Console
 
 from sim.files import staged_directory, write_json
-from sim.outputs.equity import equity_table
+from sim.outputs.equity import EQUITY_FILE, PRACTICES_FILE, write_spread_tables
 from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.summary import HEADLINE, comparison, whole_window
-from sim.outputs.tables import (
-    AGENTS,
-    EQUITY,
-    KPIS,
-    PRACTICES,
-    run_metadata,
-    tidy_agents,
-    write_table,
-)
+from sim.outputs.tables import AGENTS, KPIS, run_metadata, tidy_agents, write_table
 from sim.run.preflight import check_run
 from sim.run.runner import check_same_geography, load_scenario, run_replications
 
 KPIS_FILE = "kpis.parquet"
 AGENTS_FILE = "agents.parquet"
-PRACTICES_FILE = "practices.parquet"
-EQUITY_FILE = "equity.parquet"
 
 
 def execute_run(
@@ -71,13 +61,10 @@ def execute_run(
         meta = run_metadata(run_info, code_revision())
         write_table(kpis, stage / KPIS_FILE, KPIS, meta)
         write_table(agents, stage / AGENTS_FILE, AGENTS, meta)
-        write_table(practices, stage / PRACTICES_FILE, PRACTICES, meta)
-        write_table(equity_table(kpis, practices, names), stage / EQUITY_FILE, EQUITY, meta)
         outputs = {
             "kpis": stage / KPIS_FILE,
             "agents": stage / AGENTS_FILE,
-            "practices": stage / PRACTICES_FILE,
-            "equity": stage / EQUITY_FILE,
+            **write_spread_tables(stage, kpis, practices, names, meta),
         }
         manifest = build_manifest("run", run_info, outputs)
         write_json(manifest, stage / MANIFEST)

@@ -9,12 +9,14 @@ replication (common random numbers, docs/model.md section 2).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from sim.constants import DAYS_PER_YEAR
 from sim.outputs.summary import mean_ci
+from sim.outputs.tables import EQUITY, PRACTICES, write_table
 
 #: The rates compared across areas; lower is better for each.
 EQUITY_MEASURES: tuple[str, ...] = (
@@ -23,6 +25,8 @@ EQUITY_MEASURES: tuple[str, ...] = (
     "delayed_days_per_1000_year",
 )
 LEVELS: tuple[str, ...] = ("municipality", "council", "practice")
+PRACTICES_FILE = "practices.parquet"
+EQUITY_FILE = "equity.parquet"
 SUMS = ("admissions", "discharges", "readmissions_30d", "delayed_discharge_days", "person_days")
 QUANTILES = (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))
 
@@ -204,3 +208,24 @@ def council_differences(rates: pl.DataFrame, scenarios: Sequence[str]) -> list[d
                     )
                     rows.append(row)
     return rows
+
+
+def write_spread_tables(
+    directory: Path,
+    kpis: pl.DataFrame,
+    practices: pl.DataFrame | None,
+    scenarios: Sequence[str],
+    meta: dict,
+    equity: bool = True,
+) -> dict[str, Path]:
+    """practices.parquet (when there are practice rows to keep) and equity.parquet
+    (differences from scenarios[0]), as runs, batches and decompositions write them;
+    returns their paths for the manifest."""
+    outputs = {}
+    if practices is not None:
+        outputs["practices"] = directory / PRACTICES_FILE
+        write_table(practices, outputs["practices"], PRACTICES, meta)
+    if equity:
+        outputs["equity"] = directory / EQUITY_FILE
+        write_table(equity_table(kpis, practices, scenarios), outputs["equity"], EQUITY, meta)
+    return outputs

@@ -29,18 +29,10 @@ from sim.files import (
     write_parquet,
 )
 from sim.outputs.analysis import analyse
-from sim.outputs.equity import equity_table
+from sim.outputs.equity import write_spread_tables
 from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.practices import sort_practices
-from sim.outputs.tables import (
-    AGENTS,
-    EQUITY,
-    KPIS,
-    PRACTICES,
-    run_metadata,
-    tidy_agents,
-    write_table,
-)
+from sim.outputs.tables import AGENTS, KPIS, run_metadata, tidy_agents, write_table
 from sim.run.experiment import ExperimentPlan
 from sim.run.preflight import output_bytes
 from sim.run.runner import (
@@ -247,14 +239,9 @@ def merge(plan: ExperimentPlan, out: Path, tasks: list[Task]) -> pl.DataFrame:
         outputs["agents"] = out / "agents.parquet"
         write_table(tidy_agents(_parts(parts, "agents", tasks)), outputs["agents"], AGENTS, meta)
     practices = sort_practices(_parts(parts, "practices", tasks)) if "practices" in wanted else None
-    if practices is not None:
-        outputs["practices"] = out / "practices.parquet"
-        write_table(practices, outputs["practices"], PRACTICES, meta)
-    if "equity" in wanted:
-        # differences are taken against the experiment's baseline, as in analysis.parquet
-        names = [plan.baseline, *(n for n in plan.scenario_names if n != plan.baseline)]
-        outputs["equity"] = out / "equity.parquet"
-        write_table(equity_table(kpis, practices, names), outputs["equity"], EQUITY, meta)
+    # differences are taken against the experiment's baseline, as in analysis.parquet
+    names = [plan.baseline, *(n for n in plan.scenario_names if n != plan.baseline)]
+    outputs |= write_spread_tables(out, kpis, practices, names, meta, "equity" in wanted)
     analysis = analyse(kpis, plan)
     outputs["analysis"] = out / "analysis.parquet"
     write_parquet(analysis, outputs["analysis"])

@@ -16,10 +16,10 @@ from rich.table import Table
 
 from sim.config.schema import Levers
 from sim.files import staged_directory, write_json, write_parquet
-from sim.outputs.equity import equity_table
+from sim.outputs.equity import write_spread_tables
 from sim.outputs.manifest import MANIFEST, build_manifest, code_revision
 from sim.outputs.summary import mean_ci, whole_window
-from sim.outputs.tables import EQUITY, KPIS, PRACTICES, run_metadata, write_table
+from sim.outputs.tables import KPIS, run_metadata, write_table
 from sim.run.preflight import check_run
 from sim.run.runner import load_scenario, run_replications
 
@@ -112,14 +112,11 @@ def execute_decompose(
             "scenarios": [s.record() for s in specs],
         }
         meta = run_metadata(info, code_revision())
-        outputs = {
-            name: stage / f"{name}.parquet"
-            for name in ("kpis", "practices", "equity", "decomposition")
-        }
+        outputs = {"kpis": stage / "kpis.parquet"}
         write_table(kpis, outputs["kpis"], KPIS, meta)
-        write_table(practices, outputs["practices"], PRACTICES, meta)
         names = [s.name for s in specs]  # each lever's equity differences from the start
-        write_table(equity_table(kpis, practices, names), outputs["equity"], EQUITY, meta)
+        outputs |= write_spread_tables(stage, kpis, practices, names, meta)
+        outputs["decomposition"] = stage / "decomposition.parquet"
         write_parquet(table, outputs["decomposition"])
         write_json(build_manifest("decompose", info, outputs), stage / MANIFEST)
     if not quiet:
