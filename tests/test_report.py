@@ -206,6 +206,63 @@ def test_rebuilding_a_report_gives_byte_identical_figures(run_dir, tmp_path):
     assert _files(copy) == before
 
 
+def test_figures_drawn_in_a_second_process_are_the_same_bytes(run_dir, tmp_path):
+    """The report's second drawing process takes figures from the back of the list; what
+    it draws is byte for byte what one process draws."""
+    from sim.report.drawer import Drawer
+    from sim.report.html import write_report
+
+    before = _files(run_dir)
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    drawer = Drawer()
+    try:
+        drawer.wait_started()
+        write_report(copy, quiet=True, drawer=drawer)
+        assert drawer.drawn_there >= 1
+    finally:
+        drawer.close()
+    assert _files(copy) == before
+
+
+def test_figures_are_all_drawn_when_the_second_process_has_died(run_dir, tmp_path):
+    from sim.report.drawer import Drawer
+    from sim.report.html import write_report
+
+    before = _files(run_dir)
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    drawer = Drawer()
+    try:
+        drawer.wait_started()
+        for process in list(drawer._pool._processes.values()):
+            process.kill()
+            process.join()
+        write_report(copy, quiet=True, drawer=drawer)
+        assert drawer.drawn_there == 0
+    finally:
+        drawer.close()
+    assert _files(copy) == before
+
+
+def test_two_processes_claim_every_job_once_from_opposite_ends():
+    import multiprocessing
+
+    from sim.report.drawer import claim
+
+    bounds = multiprocessing.get_context("spawn").Array("q", [0, 6])
+    front, back = [], []
+    for turn in range(10):
+        i = claim(bounds, from_back=turn % 3 == 0)
+        if i is None:
+            break
+        (back if turn % 3 == 0 else front).append(i)
+    assert sorted(front + back) == list(range(7))
+    assert front == sorted(front) and back == sorted(back, reverse=True)
+    assert max(front) < min(back)
+    assert claim(bounds, from_back=False) is None and claim(bounds, from_back=True) is None
+
+
 def test_figure_cis_are_the_table_cis(run_dir):
     """One statistics path: what the figures draw is what the table prints."""
     import polars as pl

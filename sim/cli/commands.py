@@ -159,16 +159,17 @@ def run(
     - `sektorsim run configs/teaching.yaml --set settings.sop.beds_per_1000=4 --engine simpy`
     """
     from sim.cli.run import execute_run
+    from sim.report.drawer import figure_drawer
 
     if engine not in ("numba", "simpy"):
         raise OptionError.single("--engine", f"expected numba or simpy, got {engine!r}")
     check_seed(seed)
-    with output_lock(out_dir):
+    with output_lock(out_dir), figure_drawer(not no_report and workers > 1) as drawer:
         kpis = execute_run(
             configs, out_dir, replications, seed, engine, workers, set_ or [], quiet or as_json,
             out, force,
         )  # fmt: skip
-        finish(out_dir, no_report, quiet or as_json)
+        finish(out_dir, no_report, quiet or as_json, drawer)
     if as_json:
         print_json(comparison_records(kpis))
 
@@ -243,14 +244,15 @@ def decompose(
 
     Example: `sektorsim decompose configs/denmark/current.yaml --replications 4`
     """
+    from sim.report.drawer import figure_drawer
     from sim.studies.decompose import execute_decompose
 
     check_seed(seed)
-    with output_lock(out_dir):
+    with output_lock(out_dir), figure_drawer(not no_report and workers > 1) as drawer:
         table = execute_decompose(
             config, out_dir, replications, seed, workers, set_ or [], quiet or as_json, out, force
         )
-        finish(out_dir, no_report, quiet or as_json)
+        finish(out_dir, no_report, quiet or as_json, drawer)
     if as_json:
         print_json(table.to_dicts())
 
@@ -293,6 +295,7 @@ def batch(
     import polars as pl
 
     from sim.outputs.analysis import incremental
+    from sim.report.drawer import figure_drawer
     from sim.run.batch import BACKENDS, run_batch
     from sim.run.experiment import load_experiment
     from sim.run.preflight import check_size
@@ -307,11 +310,11 @@ def batch(
     check_size(plan.specs, tasks, workers, f"{len(plan.specs):,} scenario variants × "
                f"{exp.replications:,} replications", str(experiment))  # fmt: skip
     target = out_dir or Path("results") / exp.name
-    with output_lock(target):
+    with output_lock(target), figure_drawer(not no_report and workers > 1) as drawer:
         analysis = run_batch(
             plan, target, backend, workers, scheduler, resume, out, quiet or as_json
         )
-        finish(target, no_report, quiet or as_json)
+        finish(target, no_report, quiet or as_json, drawer)
     if as_json:
         print_json(analysis.to_dicts())
     elif not quiet:
@@ -476,6 +479,7 @@ def report(
     from sim.files import read_parquet
     from sim.outputs.kpis import KEY_COLUMNS
     from sim.outputs.manifest import read_manifest
+    from sim.report.drawer import figure_drawer
 
     # every input checked before the first figure is drawn
     manifest = read_manifest(run_dir, ("run", "batch", "decompose"), "reported on")
@@ -490,7 +494,8 @@ def report(
         raise RunDirError.single("scenarios[0].config", f"not a valid scenario: {e}",
                                  str(run_dir / "manifest.json")) from None  # fmt: skip
     chosen = tuple(dict.fromkeys(["png", *(f.value for f in formats or list(FigureFormat))]))
-    path = write_reports(run_dir, chosen)
+    with figure_drawer(True) as drawer:
+        path = write_reports(run_dir, chosen, drawer=drawer)
     out.print(
         f"Wrote {path}, {run_dir / 'report.md'} and {run_dir / 'stress-des.md'} "
         f"(figures in {run_dir / 'figures'})",

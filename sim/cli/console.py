@@ -16,6 +16,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     import polars as pl
 
+    from sim.report.drawer import Drawer
+
 # polars, scipy and the report are imported by the functions that use them: `sektorsim
 # --help` and commands that never simulate should not pay for them (issue 13).
 
@@ -118,9 +120,10 @@ def write_reports(
     formats: tuple[str, ...] | None = None,
     no_report: bool = False,
     quiet: bool = False,
+    drawer: Drawer | None = None,
 ) -> Path | None:
-    """The STRESS-DES appendix, figures and report (unless NO_REPORT), then every file's
-    hash into the manifest."""
+    """The STRESS-DES appendix, figures and report (unless NO_REPORT; figures shared with
+    DRAWER's process if given), then every file's hash into the manifest."""
     from sim.outputs.manifest import refresh_manifest
     from sim.report.stress_des import write_stress_des
 
@@ -128,15 +131,15 @@ def write_reports(
     if not no_report:
         from sim.report.html import FORMATS, write_report
 
-        path = write_report(run_dir, formats or FORMATS, quiet)
+        path = write_report(run_dir, formats or FORMATS, quiet, drawer)
     write_stress_des(run_dir)
     refresh_manifest(run_dir)
     return path
 
 
-def finish(run_dir: Path, no_report: bool, quiet: bool) -> None:
+def finish(run_dir: Path, no_report: bool, quiet: bool, drawer: Drawer | None = None) -> None:
     """Every run directory gets its STRESS-DES appendix, and figures + report unless --no-report."""
-    path = write_reports(run_dir, no_report=no_report, quiet=quiet)
+    path = write_reports(run_dir, no_report=no_report, quiet=quiet, drawer=drawer)
     if path is not None and not quiet:
         out.print(f"Report: {path}", highlight=False)
 

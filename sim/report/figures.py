@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -38,6 +39,9 @@ from sim.outputs.summary import (
     whole_window,
 )
 from sim.progress import task_bar
+
+if TYPE_CHECKING:
+    from sim.report.drawer import Drawer
 
 
 def _import_seaborn():
@@ -993,13 +997,13 @@ def context(manifest: dict, source: str, formats: tuple[str, ...] = FORMATS) -> 
     )
 
 
-def make_figures(
-    run_dir: Path, ctx: Context, draws: list[dict[str, float]], quiet: bool = False
-) -> list[Drawn]:
-    """Draw every figure the run's tables support into RUN_DIR/figures/ (a progress bar on
-    a terminal unless `quiet`: a national report takes several seconds).
+def figure_jobs(
+    run_dir: Path, ctx: Context, draws: list[dict[str, float]]
+) -> list[Callable[[], Drawn | None]]:
+    """One call per figure the run's tables support, in the report's order, with the
+    figures' style set.
 
-    Every table is read (and checked) before the folder is made, so a damaged run
+    Every table is read (and checked) here, before any figure is drawn, so a damaged run
     directory gets an error and no half-filled figures/.
     """
     kpis = read_parquet(run_dir / "kpis.parquet").filter(pl.col("draw") == 0)
@@ -1016,7 +1020,6 @@ def make_figures(
     table = read_parquet(analysis) if analysis.is_file() and len(draws) > 1 else None
     _style()
     out = run_dir / "figures"
-    out.mkdir(exist_ok=True)
     present = tuple(s for s in ctx.scenarios if s in set(kpis["scenario"].to_list()))
     extra = tuple(s for s in dict.fromkeys(kpis["scenario"].to_list()) if s not in present)
     from dataclasses import replace
@@ -1031,9 +1034,27 @@ def make_figures(
         jobs.append(partial(lever_waterfall, levers, out, ctx))
     if table is not None:
         jobs += [partial(cost_effect, table, out, ctx), partial(tornado, table, draws, out, ctx)]
-    made = []
+    return jobs
+
+
+def make_figures(
+    run_dir: Path,
+    ctx: Context,
+    draws: list[dict[str, float]],
+    quiet: bool = False,
+    drawer: Drawer | None = None,
+) -> list[Drawn]:
+    """Draw every figure the run's tables support into RUN_DIR/figures/ (a progress bar on
+    a terminal unless `quiet`: a national report takes several seconds), sharing them
+    with DRAWER's process if given (the same bytes either way)."""
+    jobs = figure_jobs(run_dir, ctx, draws)
+    (run_dir / "figures").mkdir(exist_ok=True)
     with task_bar("figures", len(jobs), quiet) as advance:
-        for job in jobs:
-            made.append(job())
-            advance()
+        if drawer is None:
+            made = []
+            for job in jobs:
+                made.append(job())
+                advance()
+        else:
+            made = drawer.share(jobs, partial(figure_jobs, run_dir, ctx, draws), advance)
     return [p for p in made if p is not None]

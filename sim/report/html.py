@@ -13,6 +13,7 @@ import html
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -31,6 +32,9 @@ from sim.outputs.summary import (
     whole_window,
 )
 from sim.report.figures import FORMATS, Drawn, context, make_figures
+
+if TYPE_CHECKING:
+    from sim.report.drawer import Drawer
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
@@ -264,8 +268,14 @@ def _figure_html(d: Drawn, n: int) -> str:
     )
 
 
-def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS, quiet: bool = False) -> Path:
-    """Draw the figures and write report.html and report.md into the run directory."""
+def write_report(
+    run_dir: Path,
+    formats: tuple[str, ...] = FORMATS,
+    quiet: bool = False,
+    drawer: Drawer | None = None,
+) -> Path:
+    """Draw the figures (with DRAWER's process if given) and write report.html and
+    report.md into the run directory."""
     manifest = read_manifest(run_dir)
     source = (
         f"Source: sektorsim {manifest['versions']['sektorsim']}, {manifest['kind']} of "
@@ -273,7 +283,7 @@ def write_report(run_dir: Path, formats: tuple[str, ...] = FORMATS, quiet: bool 
         "replications; 95% CIs over replications (Student t)."
     )
     ctx = context(manifest, source, formats)
-    figures = make_figures(run_dir, ctx, manifest.get("draws") or [{}], quiet)
+    figures = make_figures(run_dir, ctx, manifest.get("draws") or [{}], quiet, drawer)
     kpis = read_parquet(run_dir / "kpis.parquet").filter(pl.col("draw") == 0)
     scenarios = list(dict.fromkeys(kpis["scenario"].to_list()))
     comp = comparison(whole_window(kpis), scenarios, [k for k, _, _ in HEADLINE])

@@ -405,7 +405,15 @@ MANAGER_EXIT_SECONDS = 30.0  # a liveness bound: the manager ends within moments
 
 
 def stop_pool() -> None:
-    """End the shared workers now, dropping queued tasks and the ones they are running.
+    """End the shared workers now, dropping queued tasks and the ones they are running."""
+    global _pool
+    if _pool is not None:
+        pool, _pool = _pool, None
+        kill_pool(pool)
+
+
+def kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's processes and let it notice; waits (bounded) for its manager thread.
 
     The workers are killed and the pool left to notice: its manager thread then fails the
     pending futures and stops feeding tasks to the dead workers. Cancelling those futures
@@ -416,15 +424,12 @@ def stop_pool() -> None:
     pool's manager through a pipe that the manager closes as it finishes, with no lock
     between the two, so exiting while it is still finishing could print an ignored
     `OSError: Bad file descriptor` traceback. Once it has finished, the hook skips it."""
-    global _pool
-    if _pool is not None:
-        manager = _pool._executor_manager_thread
-        for process in list((_pool._processes or {}).values()):
-            process.kill()
-        _pool.shutdown(wait=False)
-        _pool = None
-        if manager is not None:
-            manager.join(timeout=MANAGER_EXIT_SECONDS)
+    manager = pool._executor_manager_thread
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False)
+    if manager is not None:
+        manager.join(timeout=MANAGER_EXIT_SECONDS)
 
 
 def pool_running(workers: int) -> bool:
