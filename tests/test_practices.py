@@ -268,3 +268,24 @@ def test_run_writes_practices_and_equity_and_replay_verifies_them(tmp_path, monk
     result = CliRunner().invoke(app, ["replay", str(out), "--workers", "1"])
     assert result.exit_code == 1
     assert "practices.parquet" in result.output
+
+
+def test_the_cohorts_practices_follow_the_kernels_rule_exactly():
+    """`practice_of` assigns the cohort on whole arrays; entrants are assigned inside the
+    kernel by `practice_from`. Both must give every slot the same practice, including
+    uniforms at the top edge of a municipality's range."""
+    from sim.flow import kernel
+    from sim.flow.inputs import Practices, practice_of
+
+    rng = np.random.default_rng(7)
+    count = rng.integers(1, 40, size=30)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    slot_u = rng.random(5_000)
+    slot_u[:50] = np.nextafter(1.0, 0.0)
+    slot_u[50:100] = 0.0
+    practices = Practices(np.repeat(np.arange(30), count), first, count, np.ones(count.sum()),
+                          slot_u)  # fmt: skip
+    muni = rng.integers(0, 30, size=slot_u.size)
+    slots = np.arange(slot_u.size)
+    expected = [kernel.practice_from(first, count, m, slot_u[s]) for m, s in zip(muni, slots)]
+    assert practice_of(practices, muni, slots).tolist() == expected

@@ -202,15 +202,12 @@ def draw_practices(
 
 
 def practice_of(practices: Practices, muni: np.ndarray, slot: np.ndarray) -> np.ndarray:
-    """The practice of patient slots in their municipalities (the kernel's own rule)."""
-    flat_m = np.ascontiguousarray(muni, dtype=np.int64).ravel()
-    flat_s = np.ascontiguousarray(slot, dtype=np.int64).ravel()
-    out = np.empty(flat_m.size, np.int64)
-    for i in range(flat_m.size):
-        out[i] = kernel.practice_from(
-            practices.first, practices.count, flat_m[i], practices.slot_u[flat_s[i]]
-        )
-    return out
+    """The practice of patient slots in their municipalities: the kernel's own rule
+    (`kernel.practice_from`), on whole arrays (the same float product and truncation)."""
+    m = np.ascontiguousarray(muni, dtype=np.int64).ravel()
+    s = np.ascontiguousarray(slot, dtype=np.int64).ravel()
+    n = practices.count[m]
+    return practices.first[m] + np.minimum((practices.slot_u[s] * n).astype(np.int64), n - 1)
 
 
 def build_cohort(
