@@ -218,3 +218,22 @@ def test_a_batch_replays_in_full_and_by_sample(tmp_path):
     assert full.exit_code == 0 and "identical" in full.output, full.output
     sampled = runner.invoke(app, ["replay", str(out), "--sample", "3", "--workers", "1"])
     assert sampled.exit_code == 0 and "identical" in sampled.output, sampled.output
+
+
+def _malloc_trim() -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_dask_workers_keep_the_default_malloc_trimming():
+    """Dask's nannies give workers MALLOC_TRIM_THRESHOLD_=65536, which made national tasks
+    ~25 % slower than in local processes; our LocalCluster leaves it out (and keeps the
+    rest of Dask's worker environment)."""
+    import dask
+
+    from sim.run.batch import MALLOC_TRIM, executor
+
+    assert dask.config.get(MALLOC_TRIM) is not None  # Dask's default sets it
+    with executor("dask", 1, None) as pool:
+        assert pool.submit(_malloc_trim).result() is None
+        threads = pool.submit(os.environ.get, "OMP_NUM_THREADS").result()
+    assert threads == "1"
