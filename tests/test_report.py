@@ -206,9 +206,11 @@ def test_rebuilding_a_report_gives_byte_identical_figures(run_dir, tmp_path):
     assert _files(copy) == before
 
 
-def test_figures_drawn_in_a_second_process_are_the_same_bytes(run_dir, tmp_path):
+@pytest.mark.parametrize("dead", [False, True], ids=["alive", "died"])
+def test_figures_drawn_with_a_second_process_are_the_same_bytes(run_dir, tmp_path, dead):
     """The report's second drawing process takes figures from the back of the list; what
-    it draws is byte for byte what one process draws."""
+    it draws is byte for byte what one process draws. If it has died, every figure is
+    still drawn (here)."""
     from sim.report.drawer import Drawer
     from sim.report.html import write_report
 
@@ -218,28 +220,12 @@ def test_figures_drawn_in_a_second_process_are_the_same_bytes(run_dir, tmp_path)
     drawer = Drawer()
     try:
         drawer.wait_started()
+        if dead:
+            for process in list(drawer._pool._processes.values()):
+                process.kill()
+                process.join()
         write_report(copy, quiet=True, drawer=drawer)
-        assert drawer.drawn_there >= 1
-    finally:
-        drawer.close()
-    assert _files(copy) == before
-
-
-def test_figures_are_all_drawn_when_the_second_process_has_died(run_dir, tmp_path):
-    from sim.report.drawer import Drawer
-    from sim.report.html import write_report
-
-    before = _files(run_dir)
-    copy = tmp_path / "run"
-    shutil.copytree(run_dir, copy)
-    drawer = Drawer()
-    try:
-        drawer.wait_started()
-        for process in list(drawer._pool._processes.values()):
-            process.kill()
-            process.join()
-        write_report(copy, quiet=True, drawer=drawer)
-        assert drawer.drawn_there == 0
+        assert (drawer.drawn_there == 0) if dead else (drawer.drawn_there >= 1)
     finally:
         drawer.close()
     assert _files(copy) == before
