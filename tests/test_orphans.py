@@ -65,7 +65,13 @@ def wait_for(condition, limit: float = 120.0, step: float = 0.2):
     return condition()
 
 
-def test_kill_9_leaves_no_workers(tmp_path):
+@pytest.mark.parametrize(
+    "report, expected",
+    [(["--no-report"], 3), ([], 4)],
+    ids=["workers", "workers-and-figure-drawer"],
+)
+def test_kill_9_leaves_no_workers(tmp_path, report, expected):
+    """Worker processes, and the report's drawing process when there is a report."""
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [
@@ -77,7 +83,7 @@ def test_kill_9_leaves_no_workers(tmp_path):
             "--workers",
             "2",
             "--quiet",
-            "--no-report",
+            *report,
             "--out",
             str(out),
         ],
@@ -88,9 +94,9 @@ def test_kill_9_leaves_no_workers(tmp_path):
     )
     try:
         children = wait_for(
-            lambda: descendants(proc.pid) if len(descendants(proc.pid)) >= 3 else set()
+            lambda: descendants(proc.pid) if len(descendants(proc.pid)) >= expected else set()
         )
-        assert len(children) >= 3, "expected two workers and the resource tracker"
+        assert len(children) >= expected, "expected the workers, the resource tracker (and drawer)"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         left = wait_for(lambda: not alive(children))
