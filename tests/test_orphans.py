@@ -109,6 +109,36 @@ def test_kill_9_leaves_no_workers(tmp_path, report, expected):
             proc.kill()
 
 
+def test_kill_9_of_a_dask_batch_leaves_no_cluster_processes(tmp_path):
+    """The LocalCluster's worker processes are Dask's (no initializer of ours): they must
+    notice a killed parent too."""
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(
+        f"name: orphans\nscenarios:\n  - config: {TEACHING}\nreplications: 2000\nseed: 1\n"
+    )
+    proc = subprocess.Popen(
+        [*SEKTORSIM, "batch", str(experiment), "--backend", "dask", "--workers", "2",
+         "--quiet", "--no-report", "--out", str(tmp_path / "batch")],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        children = wait_for(
+            lambda: descendants(proc.pid) if len(descendants(proc.pid)) >= 3 else set()
+        )
+        assert len(children) >= 3, "expected two Dask workers and the resource tracker"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert wait_for(lambda: not alive(children)), f"orphans still alive: {alive(children)}"
+    finally:
+        for p in alive(descendants(proc.pid)):
+            os.kill(p, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_sigterm_stops_the_workers_too(tmp_path):
     proc = subprocess.Popen(
         [
