@@ -71,6 +71,7 @@ NOT_IN_REPO: dict[str, str] = {
     "my-scenario.yaml": "the user's own copy of a config (README)",
     "my_rules.py": "the user's own decision-rule module (docs/decision-rules.md)",
     "cluster.py": "the user's own Dask cluster script shown in the README",
+    "/.config/dask/sektorsim.yaml": "the user's Dask config file (~/.config/...) in the README",
     "ruamel.yaml": "a Python package, not a file",
     "statvar_imports/denmark_demographics/test_data/population_sex_age_time_input.csv": (
         "a file of the public GitHub repository datacommonsorg/data, cited as a source"
