@@ -6,7 +6,9 @@ load, tasks, merge), alternating the backends round after round so drift in mach
 hits all alike; medians over rounds. (In one long-lived process the runs after a Dask
 cluster got slower and slower, which says nothing about a command.)
 Efficiency on 2 workers is t(local, 1) / (2 × t(local, 2)); Dask against local processes
-is t(dask, 2) / t(local, 2).
+is t(dask, 2) / t(local, 2). What the machine itself allows: two independent one-worker
+commands started at once ("twin"); t(local, 1) / t(twin) is the efficiency two processes
+reach with nothing shared and nothing to start (their caches and memory bandwidth are).
 
 Sizes: `teaching` (the teaching geography, one quarter after a 30-day warm-up, ~50 ms a
 task) and `national` (all 98 municipalities, one quarter after a 30-day warm-up, a few
@@ -63,6 +65,7 @@ def main() -> None:
     experiment(tmp / "bench.yaml", args.size, args.tasks_per_scenario)
     n = 2 * args.tasks_per_scenario
     seconds: dict[tuple[str, int], list[float]] = {b: [] for b in BACKENDS}
+    twin: list[float] = []
     exp = tmp / "bench.yaml"
 
     def command(out: Path, backend: str, workers: int) -> list[str]:
@@ -77,6 +80,12 @@ def main() -> None:
                            check=True)  # fmt: skip
             seconds[(backend, workers)].append(time.perf_counter() - start)
             print(backend, workers, round(seconds[(backend, workers)][-1], 2), flush=True)
+        start = time.perf_counter()
+        twins = [subprocess.Popen(command(tmp / f"twin{k}-{round_}", "local", 1)) for k in (0, 1)]
+        if any(p.wait() for p in twins):
+            raise SystemExit("a twin command failed")
+        twin.append(time.perf_counter() - start)
+        print("twin", round(twin[-1], 2), flush=True)
     median = {b: statistics.median(s) for b, s in seconds.items()}
     rows = [
         {
@@ -97,6 +106,9 @@ def main() -> None:
         "runs": rows,
         "efficiency_2_workers": round(local1 / (2 * local2), 3),
         "dask_vs_local_2_workers": round(dask2 / local2, 3),
+        "twin_seconds": round(statistics.median(twin), 2),
+        "twin_range": [round(min(twin), 2), round(max(twin), 2)],
+        "efficiency_two_independent_commands": round(local1 / statistics.median(twin), 3),
     }
     out = Path(args.out or f"benchmarks/results/batch-{args.size}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
