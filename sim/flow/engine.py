@@ -10,7 +10,8 @@ from sim.flow.inputs import N_GROUPS, FlowInputs, PeriodSettings
 
 #: Initial heap slots per patient. Clocks due after the current period are parked on the
 #: patient (kernel.defer), so the heap holds about one period's events; the kernel doubles
-#: it when full. The heap arrays in `NumbaEngine.arrays` are the initial ones only.
+#: it when full. The heap arrays in `NumbaEngine.arrays` are the initial ones only (the
+#: live heap is in `NumbaEngine.run`).
 HEAP_PER_PATIENT = 1
 
 
@@ -177,7 +178,7 @@ class NumbaEngine:
         self.arrays = new_state(inputs, trace_ids)
         self.state = kernel.make(kernel.State, kernel.STATE_FIELDS, self.arrays)
         self.events = 0
-        self._started = False
+        self.run: kernel.Run | None = None  # bound at the first period (kernel.bind)
 
     @property
     def counts(self) -> np.ndarray:
@@ -199,19 +200,13 @@ class NumbaEngine:
 
     def run_period(self, k: int, settings: PeriodSettings) -> None:
         ks = kernel_settings(settings, self.n_units)
-        if not self._started:
-            kernel.start(self.state, self.params, ks, self.rng["clock"], self.rng["entry"])
-            self._started = True
-        r = self.rng
+        if self.run is None:
+            # state, parameters and generators cross into the kernel once per replication
+            r = self.rng
+            self.run = kernel.bind(
+                self.state, self.params, ks, r["clock"], r["route"], r["stay"], r["entry"]
+            )
+            kernel.start(self.run)
         self.events += kernel.run_period(
-            self.state,
-            self.params,
-            ks,
-            r["clock"],
-            r["route"],
-            r["stay"],
-            r["entry"],
-            k,
-            float(self.inputs.periods[k].end),
-            self.check,
+            self.run, ks, k, float(self.inputs.periods[k].end), self.check
         )

@@ -45,7 +45,7 @@ INF = np.inf
 # Three structures cross into the kernel. They are numba StructRefs, passed as one
 # pointer: namedtuples of ~40 arrays were copied, with a reference count per array, on
 # every helper call, which made the kernel ~100x slower (benchmarks/README.md). Inside,
-# the handlers see all three and the generators as one structure (RUN_FIELDS, `_bind`).
+# the handlers see all three and the generators as one structure (RUN_FIELDS, `bind`).
 STATE_FIELDS = (
     # patients
     "muni",
@@ -215,11 +215,12 @@ structref.define_proxy(State, StateType, STATE_FIELDS)
 structref.define_proxy(KParams, ParamsType, PARAM_FIELDS)
 structref.define_proxy(KSettings, SettingsType, SETTING_FIELDS)
 
-#: What the event handlers see: the state's arrays, the parameters, this period's settings
-#: and the four generators as the fields of one structure, bound at the start of each
-#: period (`_bind`, no copies). Every handler takes this one structure: numba increments
-#: and decrements an atomic reference count for each structure (and generator) passed to
-#: a function, which with six of them per call was a third of the kernel's time.
+#: What the event handlers see: the state's arrays, the parameters, the period's settings
+#: and the four generators as the fields of one structure, bound once per replication
+#: (`bind`, no copies; `run_period` stores each period's settings into it). Every handler
+#: takes this one structure: numba increments and decrements an atomic reference count for
+#: each structure (and generator) passed to a function, which with six of them per call
+#: was a third of the kernel's time.
 RUN_FIELDS = STATE_FIELDS + PARAM_FIELDS + SETTING_FIELDS + ("clock", "route", "stay", "entry")
 
 
@@ -230,7 +231,8 @@ class RunType(types.StructRef):
 
 
 class Run(structref.StructRefProxy):
-    """State, parameters, period settings and generators of one period, as one structure."""
+    """State, parameters, period settings and generators of one replication, as one
+    structure. It holds the live event heap (the heap may grow into new arrays)."""
 
 
 structref.define_proxy(Run, RunType, RUN_FIELDS)
@@ -258,8 +260,10 @@ _CONSTRUCTORS = {State: _new_state, KParams: _new_params, KSettings: _new_settin
 
 
 @njit(cache=True)
-def _bind(st, P, S, clock, route, stay, entry):
-    """One Run of this state, parameters, period settings and generators (no copies)."""
+def bind(st, P, S, clock, route, stay, entry):
+    """One Run of this state, parameters, settings and generators (no copies), made once
+    per replication: numba unboxes a numpy Generator on every call from Python (~15 us
+    each), so the generators cross into the kernel once, not at every period."""
     return Run(
         st.muni,
         st.group,
@@ -388,13 +392,21 @@ def _bind(st, P, S, clock, route, stay, entry):
 
 
 @njit(cache=True)
-def _unbind(w, st):
-    """The heap may have grown into new arrays: hand them back to the state."""
-    st.h_time = w.h_time
-    st.h_seq = w.h_seq
-    st.h_kind = w.h_kind
-    st.h_id = w.h_id
-    st.h_ver = w.h_ver
+def _set_settings(w, S):
+    """Store a period's settings into the bound Run."""
+    w.cap = S.cap
+    w.sop_accept = S.sop_accept
+    w.ht_duty_start = S.ht_duty_start
+    w.ht_duty_hours = S.ht_duty_hours
+    w.gp_access = S.gp_access
+    w.package_conditions = S.package_conditions
+    w.package_share = S.package_share
+    w.package_hr = S.package_hr
+    w.window_days = S.window_days
+    w.window_resolve = S.window_resolve
+    w.coverage = S.coverage
+    w.sop_pool = S.sop_pool
+    w.ht_pool = S.ht_pool
 
 
 def make(proxy: type, names: tuple[str, ...], values: dict) -> object:
@@ -1265,11 +1277,10 @@ def _start(st):
 
 
 @njit(cache=True)
-def start(st, P, S, clock, entry):
-    """Schedule the first clocks of the initial cohort and the entry processes."""
-    w = _bind(st, P, S, clock, clock, clock, entry)  # no route or stay draws at the start
+def start(w):
+    """Schedule the first clocks of the initial cohort and the entry processes (only clock
+    and entry draws: no route or stay draws at the start)."""
     _start(w)
-    _unbind(w, st)
 
 
 @njit(cache=True)
@@ -1404,12 +1415,11 @@ def _run_period(st, k, t_end, check):
 
 
 @njit(cache=True)
-def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
-    """Process events until t_end with period index k; returns the number of events."""
-    w = _bind(st, P, S, clock, route, stay, entry)
-    events = _run_period(w, k, t_end, check)
-    _unbind(w, st)
-    return events
+def run_period(w, S, k, t_end, check):
+    """Process events until t_end with period index k under settings S (w from `bind`);
+    returns the number of events."""
+    _set_settings(w, S)
+    return _run_period(w, k, t_end, check)
 
 
 def _discard_stale_cache() -> None:
