@@ -1352,10 +1352,11 @@ def check_state(st):
 
 
 @njit(cache=True)
-def _run_period(st, k, t_end, check):
+def _run_period(st, k, t_end, check, packages_changed):
     t0 = st.now[0]
     release_due(st, t_end)
-    update_enrolment(st, t0)
+    if packages_changed:
+        update_enrolment(st, t0)
     for u in range(st.occ.shape[1]):  # capacities may have grown since the last period
         fill_hospital(st, u, t0, k)
         fill_sop(st, u, t0, k)
@@ -1418,8 +1419,13 @@ def _run_period(st, k, t_end, check):
 def run_period(w, S, k, t_end, check):
     """Process events until t_end with period index k under settings S (w from `bind`);
     returns the number of events."""
+    # Every enrolment was decided (start, on_entry, update_enrolment) under the settings in
+    # the Run and depends on nothing else that changes: with the same packages it stands.
+    packages_changed = not (
+        S.package_conditions == w.package_conditions and S.package_share == w.package_share
+    )
     _set_settings(w, S)
-    return _run_period(w, k, t_end, check)
+    return _run_period(w, k, t_end, check, packages_changed)
 
 
 def _discard_stale_cache() -> None:
