@@ -656,13 +656,19 @@ def age_band(age):
 
 
 @njit(cache=True)
-def next_band_time(st, p, t):
-    """Time of the next age-band edge strictly after t (compared in days, not years)."""
+def band_edge_after(age0, t):
+    """Time of the next age-band edge strictly after t (compared in days, not years) for
+    a patient aged age0 at day 0."""
     for edge in AGE_BAND_EDGES:
-        t_edge = (edge - st.age0[p]) * DAYS_PER_YEAR
+        t_edge = (edge - age0) * DAYS_PER_YEAR
         if t_edge > t + 1e-6:
             return t_edge
     return INF
+
+
+@njit(cache=True)
+def next_band_time(st, p, t):
+    return band_edge_after(st.age0[p], t)
 
 
 # ----------------------------------------------------------------------- clocks
@@ -1162,12 +1168,18 @@ def on_age(st, p, t):
 
 
 @njit(cache=True)
-def risk_factor(st, cond, frailty):
-    r = st.episode_frailty_hr[frailty]
-    for bit in range(st.condition_hr.size):
+def risk_of(frailty_hr, condition_hr, cond, frailty):
+    """A patient's episode hazard ratio: frailty's times each condition's."""
+    r = frailty_hr[frailty]
+    for bit in range(condition_hr.size):
         if (cond >> bit) & 1:
-            r *= st.condition_hr[bit]
+            r *= condition_hr[bit]
     return r
+
+
+@njit(cache=True)
+def risk_factor(st, cond, frailty):
+    return risk_of(st.episode_frailty_hr, st.condition_hr, cond, frailty)
 
 
 @njit(cache=True)
@@ -1195,9 +1207,14 @@ def groups_of(conds, n_conditions):
 
 
 @njit(cache=True)
+def enrolment(cond, pkg_u, package_conditions, package_share):
+    """1 when a patient with these conditions and package draw is enrolled, else 0."""
+    return 1 if (cond & package_conditions) != 0 and pkg_u < package_share else 0
+
+
+@njit(cache=True)
 def enrol(st, p):
-    eligible = (st.cond[p] & st.package_conditions) != 0 and st.pkg_u[p] < st.package_share
-    return 1 if eligible else 0
+    return enrolment(st.cond[p], st.pkg_u[p], st.package_conditions, st.package_share)
 
 
 @njit(cache=True)
@@ -1264,13 +1281,53 @@ def trace(st, t, p, kind):
 # ------------------------------------------------------------------ run a period
 @njit(cache=True)
 def _start(st):
+    """For each patient of the cohort: risk, enrolment, then go_home (the episode clock),
+    schedule_death and schedule_age at time 0, written out with the arrays in locals (a
+    call per clock with the structure, and numba reloading its fields after every store,
+    made this three times slower). At time 0 nothing is due yet (horizon 0), so every
+    clock parks on its patient as defer would, and no patient has been discharged (no
+    post-discharge excess): the same draws, in the same order, as those helpers."""
+    if st.horizon[0] > 0.0:
+        raise RuntimeError("start runs before the first period")
+    risk, enrolled, pmark, loc, mark = st.risk, st.enrolled, st.pmark, st.loc, st.mark
+    cond, frailty, pkg_u, age0, last_disc = st.cond, st.frailty, st.pkg_u, st.age0, st.last_disc
+    ver, t_episode, v_episode = st.ver, st.t_episode, st.v_episode
+    dver, t_death, v_death, t_age = st.dver, st.t_death, st.v_death, st.t_age
+    frailty_hr, condition_hr, episode_rate = st.episode_frailty_hr, st.condition_hr, st.episode_rate
+    death_rate, death_frailty_hr = st.death_rate, st.death_frailty_hr
+    conditions, share, package_hr = st.package_conditions, st.package_share, st.package_hr
+    clock = st.clock
     for p in range(st.n_patients[0]):
-        st.risk[p] = risk_factor(st, st.cond[p], st.frailty[p])
-        st.enrolled[p] = enrol(st, p)
-        st.pmark[p] = 0.0
-        go_home(st, p, 0.0)
-        schedule_death(st, p, 0.0)
-        schedule_age(st, p, 0.0)
+        if last_disc[p] >= 0.0:
+            raise RuntimeError("a patient of the initial cohort has a discharge")
+        c, f = cond[p], frailty[p]
+        r = risk_of(frailty_hr, condition_hr, c, f)
+        risk[p] = r
+        e = enrolment(c, pkg_u[p], conditions, share)
+        enrolled[p] = e
+        pmark[p] = 0.0
+        # go_home -> schedule_episode
+        loc[p] = HOME
+        mark[p] = 0.0
+        ver[p] += 1
+        band = age_band(age0[p])
+        rate = episode_rate[band] * r
+        if e == 1:
+            rate *= package_hr
+        t_next = clock.exponential(1.0 / rate) if rate > 0.0 else INF
+        if t_next < INF:
+            t_episode[p] = t_next
+            v_episode[p] = ver[p]
+        # schedule_death
+        dver[p] += 1
+        rate = death_rate[band] * death_frailty_hr[f]
+        if rate > 0.0:
+            t_death[p] = clock.exponential(1.0 / rate)
+            v_death[p] = dver[p]
+        # schedule_age
+        ta = band_edge_after(age0[p], 0.0)
+        if ta < INF:
+            t_age[p] = ta
     for m in range(st.entry_rate.size):
         if st.entry_rate[m] > 0.0:
             push(st, st.entry.exponential(1.0 / st.entry_rate[m]), E_ENTRY, m, 0)
