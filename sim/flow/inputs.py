@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -40,6 +41,14 @@ class Cohort:
     @property
     def size(self) -> int:
         return int(self.muni.size)
+
+    @cached_property
+    def muni_counts(self) -> np.ndarray:
+        """Patients per municipality index (`np.bincount(muni)`, read-only), counted once:
+        every period's settings need them (sim.regime.levers)."""
+        counts = np.bincount(self.muni)
+        counts.flags.writeable = False
+        return counts
 
 
 @dataclass(frozen=True)
@@ -359,7 +368,13 @@ def rates_with_overrides(
 
 
 def cohort_per_unit(unit_of_muni: np.ndarray, cohort: Cohort, n_units: int) -> np.ndarray:
-    return np.bincount(unit_of_muni[cohort.muni], minlength=n_units).astype(np.float64)
+    """Patients per unit (float64), from the cohort's patients per municipality."""
+    per_muni = cohort.muni_counts
+    if per_muni.size > unit_of_muni.size:
+        raise IndexError(f"a patient's municipality {per_muni.size - 1} has no unit")
+    weights = np.zeros(unit_of_muni.size)
+    weights[: per_muni.size] = per_muni
+    return np.bincount(unit_of_muni, weights=weights, minlength=n_units)
 
 
 def _period_starts(start: dt.date, end: dt.date, period: str) -> list[dt.date]:

@@ -45,7 +45,7 @@ INF = np.inf
 # Three structures cross into the kernel. They are numba StructRefs, passed as one
 # pointer: namedtuples of ~40 arrays were copied, with a reference count per array, on
 # every helper call, which made the kernel ~100x slower (benchmarks/README.md). Inside,
-# the handlers see all three and the generators as one structure (RUN_FIELDS, `_bind`).
+# the handlers see all three and the generators as one structure (RUN_FIELDS, `bind`).
 STATE_FIELDS = (
     # patients
     "muni",
@@ -215,11 +215,12 @@ structref.define_proxy(State, StateType, STATE_FIELDS)
 structref.define_proxy(KParams, ParamsType, PARAM_FIELDS)
 structref.define_proxy(KSettings, SettingsType, SETTING_FIELDS)
 
-#: What the event handlers see: the state's arrays, the parameters, this period's settings
-#: and the four generators as the fields of one structure, bound at the start of each
-#: period (`_bind`, no copies). Every handler takes this one structure: numba increments
-#: and decrements an atomic reference count for each structure (and generator) passed to
-#: a function, which with six of them per call was a third of the kernel's time.
+#: What the event handlers see: the state's arrays, the parameters, the period's settings
+#: and the four generators as the fields of one structure, bound once per replication
+#: (`bind`, no copies; `run_period` stores each period's settings into it). Every handler
+#: takes this one structure: numba increments and decrements an atomic reference count for
+#: each structure (and generator) passed to a function, which with six of them per call
+#: was a third of the kernel's time.
 RUN_FIELDS = STATE_FIELDS + PARAM_FIELDS + SETTING_FIELDS + ("clock", "route", "stay", "entry")
 
 
@@ -230,7 +231,8 @@ class RunType(types.StructRef):
 
 
 class Run(structref.StructRefProxy):
-    """State, parameters, period settings and generators of one period, as one structure."""
+    """State, parameters, period settings and generators of one replication, as one
+    structure. It holds the live event heap (the heap may grow into new arrays)."""
 
 
 structref.define_proxy(Run, RunType, RUN_FIELDS)
@@ -258,8 +260,10 @@ _CONSTRUCTORS = {State: _new_state, KParams: _new_params, KSettings: _new_settin
 
 
 @njit(cache=True)
-def _bind(st, P, S, clock, route, stay, entry):
-    """One Run of this state, parameters, period settings and generators (no copies)."""
+def bind(st, P, S, clock, route, stay, entry):
+    """One Run of this state, parameters, settings and generators (no copies), made once
+    per replication: numba unboxes a numpy Generator on every call from Python (~15 us
+    each), so the generators cross into the kernel once, not at every period."""
     return Run(
         st.muni,
         st.group,
@@ -388,13 +392,21 @@ def _bind(st, P, S, clock, route, stay, entry):
 
 
 @njit(cache=True)
-def _unbind(w, st):
-    """The heap may have grown into new arrays: hand them back to the state."""
-    st.h_time = w.h_time
-    st.h_seq = w.h_seq
-    st.h_kind = w.h_kind
-    st.h_id = w.h_id
-    st.h_ver = w.h_ver
+def _set_settings(w, S):
+    """Store a period's settings into the bound Run."""
+    w.cap = S.cap
+    w.sop_accept = S.sop_accept
+    w.ht_duty_start = S.ht_duty_start
+    w.ht_duty_hours = S.ht_duty_hours
+    w.gp_access = S.gp_access
+    w.package_conditions = S.package_conditions
+    w.package_share = S.package_share
+    w.package_hr = S.package_hr
+    w.window_days = S.window_days
+    w.window_resolve = S.window_resolve
+    w.coverage = S.coverage
+    w.sop_pool = S.sop_pool
+    w.ht_pool = S.ht_pool
 
 
 def make(proxy: type, names: tuple[str, ...], values: dict) -> object:
@@ -644,13 +656,19 @@ def age_band(age):
 
 
 @njit(cache=True)
-def next_band_time(st, p, t):
-    """Time of the next age-band edge strictly after t (compared in days, not years)."""
+def band_edge_after(age0, t):
+    """Time of the next age-band edge strictly after t (compared in days, not years) for
+    a patient aged age0 at day 0."""
     for edge in AGE_BAND_EDGES:
-        t_edge = (edge - st.age0[p]) * DAYS_PER_YEAR
+        t_edge = (edge - age0) * DAYS_PER_YEAR
         if t_edge > t + 1e-6:
             return t_edge
     return INF
+
+
+@njit(cache=True)
+def next_band_time(st, p, t):
+    return band_edge_after(st.age0[p], t)
 
 
 # ----------------------------------------------------------------------- clocks
@@ -1150,12 +1168,18 @@ def on_age(st, p, t):
 
 
 @njit(cache=True)
-def risk_factor(st, cond, frailty):
-    r = st.episode_frailty_hr[frailty]
-    for bit in range(st.condition_hr.size):
+def risk_of(frailty_hr, condition_hr, cond, frailty):
+    """A patient's episode hazard ratio: frailty's times each condition's."""
+    r = frailty_hr[frailty]
+    for bit in range(condition_hr.size):
         if (cond >> bit) & 1:
-            r *= st.condition_hr[bit]
+            r *= condition_hr[bit]
     return r
+
+
+@njit(cache=True)
+def risk_factor(st, cond, frailty):
+    return risk_of(st.episode_frailty_hr, st.condition_hr, cond, frailty)
 
 
 @njit(cache=True)
@@ -1183,9 +1207,14 @@ def groups_of(conds, n_conditions):
 
 
 @njit(cache=True)
+def enrolment(cond, pkg_u, package_conditions, package_share):
+    """1 when a patient with these conditions and package draw is enrolled, else 0."""
+    return 1 if (cond & package_conditions) != 0 and pkg_u < package_share else 0
+
+
+@njit(cache=True)
 def enrol(st, p):
-    eligible = (st.cond[p] & st.package_conditions) != 0 and st.pkg_u[p] < st.package_share
-    return 1 if eligible else 0
+    return enrolment(st.cond[p], st.pkg_u[p], st.package_conditions, st.package_share)
 
 
 @njit(cache=True)
@@ -1252,24 +1281,63 @@ def trace(st, t, p, kind):
 # ------------------------------------------------------------------ run a period
 @njit(cache=True)
 def _start(st):
+    """For each patient of the cohort: risk, enrolment, then go_home (the episode clock),
+    schedule_death and schedule_age at time 0, written out with the arrays in locals (a
+    call per clock with the structure, and numba reloading its fields after every store,
+    made this three times slower). At time 0 nothing is due yet (horizon 0), so every
+    clock parks on its patient as defer would, and no patient has been discharged (no
+    post-discharge excess): the same draws, in the same order, as those helpers."""
+    if st.horizon[0] > 0.0:
+        raise RuntimeError("start runs before the first period")
+    risk, enrolled, pmark, loc, mark = st.risk, st.enrolled, st.pmark, st.loc, st.mark
+    cond, frailty, pkg_u, age0, last_disc = st.cond, st.frailty, st.pkg_u, st.age0, st.last_disc
+    ver, t_episode, v_episode = st.ver, st.t_episode, st.v_episode
+    dver, t_death, v_death, t_age = st.dver, st.t_death, st.v_death, st.t_age
+    frailty_hr, condition_hr, episode_rate = st.episode_frailty_hr, st.condition_hr, st.episode_rate
+    death_rate, death_frailty_hr = st.death_rate, st.death_frailty_hr
+    conditions, share, package_hr = st.package_conditions, st.package_share, st.package_hr
+    clock = st.clock
     for p in range(st.n_patients[0]):
-        st.risk[p] = risk_factor(st, st.cond[p], st.frailty[p])
-        st.enrolled[p] = enrol(st, p)
-        st.pmark[p] = 0.0
-        go_home(st, p, 0.0)
-        schedule_death(st, p, 0.0)
-        schedule_age(st, p, 0.0)
+        if last_disc[p] >= 0.0:
+            raise RuntimeError("a patient of the initial cohort has a discharge")
+        c, f = cond[p], frailty[p]
+        r = risk_of(frailty_hr, condition_hr, c, f)
+        risk[p] = r
+        e = enrolment(c, pkg_u[p], conditions, share)
+        enrolled[p] = e
+        pmark[p] = 0.0
+        # go_home -> schedule_episode
+        loc[p] = HOME
+        mark[p] = 0.0
+        ver[p] += 1
+        band = age_band(age0[p])
+        rate = episode_rate[band] * r
+        if e == 1:
+            rate *= package_hr
+        t_next = clock.exponential(1.0 / rate) if rate > 0.0 else INF
+        if t_next < INF:
+            t_episode[p] = t_next
+            v_episode[p] = ver[p]
+        # schedule_death
+        dver[p] += 1
+        rate = death_rate[band] * death_frailty_hr[f]
+        if rate > 0.0:
+            t_death[p] = clock.exponential(1.0 / rate)
+            v_death[p] = dver[p]
+        # schedule_age
+        ta = band_edge_after(age0[p], 0.0)
+        if ta < INF:
+            t_age[p] = ta
     for m in range(st.entry_rate.size):
         if st.entry_rate[m] > 0.0:
             push(st, st.entry.exponential(1.0 / st.entry_rate[m]), E_ENTRY, m, 0)
 
 
 @njit(cache=True)
-def start(st, P, S, clock, entry):
-    """Schedule the first clocks of the initial cohort and the entry processes."""
-    w = _bind(st, P, S, clock, clock, clock, entry)  # no route or stay draws at the start
+def start(w):
+    """Schedule the first clocks of the initial cohort and the entry processes (only clock
+    and entry draws: no route or stay draws at the start)."""
     _start(w)
-    _unbind(w, st)
 
 
 @njit(cache=True)
@@ -1341,10 +1409,11 @@ def check_state(st):
 
 
 @njit(cache=True)
-def _run_period(st, k, t_end, check):
+def _run_period(st, k, t_end, check, packages_changed):
     t0 = st.now[0]
     release_due(st, t_end)
-    update_enrolment(st, t0)
+    if packages_changed:
+        update_enrolment(st, t0)
     for u in range(st.occ.shape[1]):  # capacities may have grown since the last period
         fill_hospital(st, u, t0, k)
         fill_sop(st, u, t0, k)
@@ -1404,12 +1473,16 @@ def _run_period(st, k, t_end, check):
 
 
 @njit(cache=True)
-def run_period(st, P, S, clock, route, stay, entry, k, t_end, check):
-    """Process events until t_end with period index k; returns the number of events."""
-    w = _bind(st, P, S, clock, route, stay, entry)
-    events = _run_period(w, k, t_end, check)
-    _unbind(w, st)
-    return events
+def run_period(w, S, k, t_end, check):
+    """Process events until t_end with period index k under settings S (w from `bind`);
+    returns the number of events."""
+    # Every enrolment was decided (start, on_entry, update_enrolment) under the settings in
+    # the Run and depends on nothing else that changes: with the same packages it stands.
+    packages_changed = not (
+        S.package_conditions == w.package_conditions and S.package_share == w.package_share
+    )
+    _set_settings(w, S)
+    return _run_period(w, k, t_end, check, packages_changed)
 
 
 def _discard_stale_cache() -> None:
