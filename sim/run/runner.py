@@ -334,10 +334,12 @@ def freeze_long_lived() -> None:
 #: in the calling process.
 WORKER_START_SECONDS = 3.0
 
-#: A task's time, estimated before running it: a fixed part (inputs, Mesa, tables) and the
-#: kernel's pace (~700,000 patient-years a second nationally, benchmarks/README.md).
-TASK_FIXED_SECONDS = 0.1
-SECONDS_PER_PATIENT_YEAR = 1.5e-6
+#: A task's time, estimated before running it: a fixed part (inputs, Mesa, tables) and a
+#: pace per simulated patient-year, fitted to whole tasks on the 2-core machine (a teaching
+#: quarter ~16 ms, 5,500 patient-years; a national quarter ~0.95 s, 566,000 patient-years;
+#: benchmarks/README.md).
+TASK_FIXED_SECONDS = 0.01
+SECONDS_PER_PATIENT_YEAR = 1.7e-6
 
 _pool: ProcessPoolExecutor | None = None
 
@@ -466,9 +468,9 @@ def completed(
     With an executor, every item runs on it. Otherwise worker processes are used at once
     if they are running already, or if `estimated_seconds` (all items, one after another)
     says they are worth starting (`worth_processes`: the work against a worker's
-    start-up). If not, the first item runs here and its time decides the same question for
-    the rest. Results do not depend on where a task runs (its random streams come from the
-    task).
+    start-up). If not, the first items run here and the second's time (the first pays
+    one-off costs) decides the same question for the rest. Results do not depend on where
+    a task runs (its random streams come from the task).
     """
     todo = list(range(len(items)))
     at_once = workers > 1 and (
@@ -476,9 +478,12 @@ def completed(
         or worth_processes(estimated_seconds, min(workers, len(todo)), start_seconds)
     )
     if executor is None and not at_once and todo:
-        began = time.perf_counter()
-        yield 0, fn(items[0])
-        took, todo = time.perf_counter() - began, todo[1:]
+        # the first task also pays this process's one-off costs (imports, first calls), so
+        # a second one, if there are more, is the pace that decides
+        for _ in range(min(2, len(todo) - 1) or 1):
+            began = time.perf_counter()
+            yield todo[0], fn(items[todo[0]])
+            took, todo = time.perf_counter() - began, todo[1:]
         workers = min(workers, len(todo))
         if not worth_processes(took * len(todo), workers, start_seconds):
             for i in todo:
