@@ -299,11 +299,22 @@ def read_and_release(system: HealthSystem, read: Callable[[HealthSystem], T]) ->
 
 
 def _run_task(args: tuple) -> Tables:
+    global _freeze_after_each
     spec, task, seed, engine = args
     if not _frozen:  # a Dask worker: no initializer ran (local workers run `_start_worker`)
         compile_kernel()
         freeze_long_lived()
-    return replication_table(spec, task.replication, seed, engine, task.draw)
+        _freeze_after_each = True
+    result = replication_table(spec, task.replication, seed, engine, task.draw)
+    if _freeze_after_each:
+        # A Dask worker keeps bookkeeping for every task it ran (~270 objects a task), and
+        # each replication's collection walked all of it again: a teaching task went from
+        # 40 to 100 ms over 600 tasks. Frozen, a collection walks what one task made.
+        gc.freeze()
+    return result
+
+
+_freeze_after_each = False
 
 
 def compile_kernel() -> None:
@@ -495,7 +506,9 @@ def completed(
     futures = {pool.submit(fn, items[i]): i for i in todo}
     try:
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            # dropped as it is read: a finished future holds its result (on a Dask worker,
+            # until the future is gone), and a batch of thousands would keep them all
+            yield futures.pop(future), future.result()
     except BaseException:  # an error, Ctrl-C, or the caller stopped early
         if executor is None or executor is _pool:
             stop_pool()  # not `shutdown()`, which would finish every task handed out first
