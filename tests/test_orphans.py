@@ -240,3 +240,26 @@ def test_stopping_the_pool_with_work_queued_exits_cleanly(tmp_path):
     assert b"stopped []" in proc.stdout, proc.stdout
     assert b"Traceback" not in proc.stderr, proc.stderr.decode()[-2000:]
     assert proc.returncode == 0
+
+
+def test_sigterm_ends_the_process_even_if_its_unwinding_is_stuck(tmp_path):
+    """If the interrupt left a lock held and the cleanup waits on it, the process still ends
+    (exit code 128 + SIGTERM) once TERMINATE_SECONDS have passed."""
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import signal, threading, time\n"
+        "from sim.cli import commands\n"
+        "commands.TERMINATE_SECONDS = 1.0\n"
+        "signal.signal(signal.SIGTERM, commands._terminate)\n"
+        "lock = threading.Lock()\n"
+        "try:\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(60)\n"
+        "except KeyboardInterrupt:\n"
+        "    lock.acquire()\n"
+        "    lock.acquire()  # a cleanup that waits forever\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE)
+    assert proc.stdout.readline() == b"ready\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM

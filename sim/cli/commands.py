@@ -667,8 +667,22 @@ def ui(
     serve(host, port, results, workers, announce=lambda text: out.print(text, highlight=False))
 
 
+#: How long SIGTERM's unwinding may take before the process ends itself.
+TERMINATE_SECONDS = 45.0
+
+
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C: workers are stopped and the staged output removed."""
+    """SIGTERM unwinds like Ctrl-C: workers are stopped and the staged output removed.
+
+    An interrupt raised at an arbitrary point can leave a lock held (between a lock's
+    acquire and its `with` block), and the unwinding would then wait for it forever; a
+    daemon timer ends the process if it is still running after TERMINATE_SECONDS."""
+    import os
+    import threading
+
+    timer = threading.Timer(TERMINATE_SECONDS, os._exit, args=(128 + signum,))
+    timer.daemon = True
+    timer.start()
     raise KeyboardInterrupt
 
 
