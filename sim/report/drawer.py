@@ -96,6 +96,11 @@ class Drawer:
         drawing process builds the same list with `make_jobs` and runs it from the back.
         If the drawing process has died, the jobs it took run here."""
         results: list = [None] * len(jobs)
+
+        def here(i: int) -> None:
+            results[i] = jobs[i]()
+            advance()
+
         with self._bounds.get_lock():
             self._bounds[0], self._bounds[1] = 0, len(jobs) - 1
         try:
@@ -103,14 +108,12 @@ class Drawer:
         except BrokenProcessPool:  # it died before: every job runs here
             future = None
         while (i := claim(self._bounds, from_back=False)) is not None:
-            results[i] = jobs[i]()
-            advance()
+            here(i)
         try:
             theirs = future.result() if future else []
         except BrokenProcessPool:
             for i in range(self._bounds[0], len(jobs)):
-                results[i] = jobs[i]()
-                advance()
+                here(i)
             theirs = []
         for i, result in theirs:
             results[i] = result

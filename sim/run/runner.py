@@ -491,7 +491,7 @@ def completed(
     if executor is None and not at_once and todo:
         # the first task also pays this process's one-off costs (imports, first calls), so
         # a second one, if there are more, is the pace that decides
-        for _ in range(min(2, len(todo) - 1) or 1):
+        for _ in range(2 if len(todo) > 2 else 1):
             began = time.perf_counter()
             yield todo[0], fn(items[todo[0]])
             took, todo = time.perf_counter() - began, todo[1:]
